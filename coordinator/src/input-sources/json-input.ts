@@ -1,0 +1,246 @@
+import type { InputKind } from '@tileflow/shared';
+import { baseName, checkRelativePath } from './item.js';
+import { WatchedFile, type FileContent } from './input-file.js';
+import { malformedAt, parseElement, scanJson, type JsonElement, type JsonScanSpec } from './json-scan.js';
+import {
+  InputMalformedError,
+  type InputExtents,
+  type InputHeader,
+  type InputItem,
+  type InputReadResult,
+  type InputReading,
+  type InputSource,
+  type RejectedItem,
+} from './types.js';
+
+/**
+ * MouseLight's two JSON inputs, read as its scheduler read them (pipeline-scheduler `projectPipelineScheduler.ts`):
+ *
+ * - pipeline-input.json: `{ pipelineFormat, extents: {minimumX, maximumX, …Z}, projectInfo: {customParameters},
+ *   planeMarkers: {z: [..]}, tiles: [{ id, relativePath, isComplete, position: {x,y,z}, step: {x,y,z} }] }`
+ * - dashboard.json: `{ monitor: {extents: {…}}, planeMarkers, tileMap: { "<key>": [{ id, relativePath, isComplete,
+ *   contents: { latticePosition: {x,y,z}, latticeStep: {x,y,z} } }] } }`
+ *
+ * As in the original, the layout is recognised by content (a `tiles` array or a `tileMap` object), whatever the
+ * file is called; the two kinds differ by their default file name. Paths have `\` turned into `/`; the tile name is
+ * the last path segment; `id` is kept in `user_data`.
+ */
+const SPEC: JsonScanSpec = {
+  arrays: new Set(['tiles']),
+  arrayMaps: new Set(['tileMap']),
+  headers: new Set(['extents', 'monitor', 'projectInfo', 'planeMarkers']),
+};
+
+const PIPELINE_TILE = 0;
+const DASHBOARD_TILE = 1;
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** An integer or null; anything else is malformed. */
+function intOrNull(v: unknown, what: string, fail: (message: string) => never): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= 2147483647) return v;
+  return fail(`${what} must be an integer, got ${JSON.stringify(v)}`);
+}
+
+function numberOrNull(v: unknown, what: string, fail: (message: string) => never): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  return fail(`${what} must be a number, got ${JSON.stringify(v)}`);
+}
+
+function readExtents(v: unknown, where: string, fail: (message: string) => never): InputExtents | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) return fail(`"${where}" must be an object`);
+  return {
+    minX: intOrNull(v.minimumX, `${where}.minimumX`, fail),
+    maxX: intOrNull(v.maximumX, `${where}.maximumX`, fail),
+    minY: intOrNull(v.minimumY, `${where}.minimumY`, fail),
+    maxY: intOrNull(v.maximumY, `${where}.maximumY`, fail),
+    minZ: intOrNull(v.minimumZ, `${where}.minimumZ`, fail),
+    maxZ: intOrNull(v.maximumZ, `${where}.maximumZ`, fail),
+  };
+}
+
+function readHeader(headers: Map<string, unknown>, fail: (message: string) => never): InputHeader {
+  const header: InputHeader = {};
+  const extents = headers.get('extents');
+  const monitor = headers.get('monitor');
+  if (extents !== undefined && extents !== null) header.extents = readExtents(extents, 'extents', fail);
+  else if (isObject(monitor)) header.extents = readExtents(monitor.extents, 'monitor.extents', fail);
+
+  const markers = headers.get('planeMarkers');
+  if (markers !== undefined && markers !== null) {
+    if (!isObject(markers)) fail('"planeMarkers" must be an object');
+    const z = (markers as Json).z;
+    if (z !== undefined && z !== null) {
+      if (!Array.isArray(z)) fail('"planeMarkers.z" must be an array of integers');
+      header.skipZ = [...new Set((z as unknown[]).map((v, i) => intOrNull(v, `planeMarkers.z[${i}]`, fail) as number))]
+        .filter((v) => v !== null)
+        .sort((a, b) => a - b);
+    }
+  }
+
+  const info = headers.get('projectInfo');
+  if (isObject(info) && info.customParameters !== undefined && info.customParameters !== null) {
+    const custom = info.customParameters;
+    if (!isObject(custom)) fail('"projectInfo.customParameters" must be an object');
+    header.parameters = {};
+    for (const [k, v] of Object.entries(custom as Json)) {
+      header.parameters[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    }
+  }
+  return header;
+}
+
+/** Turns one tile element into an item, or a rejection when its path leaves the root. */
+function toItem(root: string, raw: unknown, shape: number, fail: (message: string) => never): InputItem | RejectedItem {
+  if (!isObject(raw)) return fail('tile must be an object');
+  const rp = raw.relativePath;
+  if (typeof rp !== 'string') return fail('tile has no "relativePath" string');
+  const checked = checkRelativePath(root, rp);
+  if ('reason' in checked) return { relativePath: rp, reason: checked.reason };
+  let pos: unknown;
+  let step: unknown;
+  let where: string;
+  if (shape === PIPELINE_TILE) {
+    pos = raw.position;
+    step = raw.step;
+    where = '';
+  } else {
+    const contents = raw.contents;
+    if (contents !== undefined && contents !== null && !isObject(contents)) return fail('"contents" must be an object');
+    pos = contents?.latticePosition;
+    step = contents?.latticeStep;
+    where = 'contents.';
+  }
+  const posName = shape === PIPELINE_TILE ? 'position' : 'latticePosition';
+  const stepName = shape === PIPELINE_TILE ? 'step' : 'latticeStep';
+  if (pos !== undefined && pos !== null && !isObject(pos)) return fail(`"${where}${posName}" must be an object`);
+  if (step !== undefined && step !== null && !isObject(step)) return fail(`"${where}${stepName}" must be an object`);
+  const p = (pos ?? {}) as Json;
+  const s = (step ?? {}) as Json;
+  const userData: Record<string, unknown> = {};
+  if (raw.id !== undefined && raw.id !== null) userData.id = raw.id;
+  return {
+    relativePath: checked.path,
+    tileName: baseName(checked.path),
+    x: intOrNull(p.x, `${posName}.x`, fail),
+    y: intOrNull(p.y, `${posName}.y`, fail),
+    z: intOrNull(p.z, `${posName}.z`, fail),
+    stepX: numberOrNull(s.x, `${stepName}.x`, fail),
+    stepY: numberOrNull(s.y, `${stepName}.y`, fail),
+    stepZ: numberOrNull(s.z, `${stepName}.z`, fail),
+    isComplete: Boolean(raw.isComplete),
+    userData,
+  };
+}
+
+class JsonReading implements InputReading {
+  readonly status = 'read' as const;
+  private starts = new Float64Array(1024);
+  private ends = new Float64Array(1024);
+  private shapes = new Uint8Array(1024);
+  private count = 0;
+  private header: InputHeader | undefined;
+  private readonly rejected: RejectedItem[] = [];
+
+  constructor(
+    private readonly root: string,
+    private readonly content: FileContent,
+    private readonly file: WatchedFile,
+  ) {}
+
+  private remember(el: JsonElement, shape: number): void {
+    if (this.count === this.starts.length) {
+      const grow = <T extends Float64Array | Uint8Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.starts = grow(this.starts);
+      this.ends = grow(this.ends);
+      this.shapes = grow(this.shapes);
+    }
+    this.starts[this.count] = el.start;
+    this.ends[this.count] = el.end;
+    this.shapes[this.count] = shape;
+    this.count++;
+  }
+
+  *items(): Generator<InputItem> {
+    const buf = this.content.buffer;
+    try {
+      const scan = scanJson(buf, SPEC);
+      let element = 0;
+      for (;;) {
+        const next = scan.next();
+        if (next.done) {
+          this.header = readHeader(next.value, (message) => {
+            throw new InputMalformedError(message);
+          });
+          break;
+        }
+        const el = next.value;
+        const shape = el.key === 'tiles' ? PIPELINE_TILE : DASHBOARD_TILE;
+        const n = element++;
+        const item = toItem(this.root, parseElement(buf, el, n), shape, (message) => {
+          throw malformedAt(buf, el.start, message, n);
+        });
+        if ('reason' in item) {
+          this.rejected.push(item);
+          continue;
+        }
+        this.remember(el, shape);
+        yield item;
+      }
+    } catch (e) {
+      if (e instanceof InputMalformedError) this.file.rememberFailure(this.content.signature, e.describe());
+      throw e;
+    }
+  }
+
+  *pick(ordinals: ArrayLike<number>): Generator<InputItem> {
+    const buf = this.content.buffer;
+    const fail = (message: string): never => {
+      throw new InputMalformedError(message);
+    };
+    for (let k = 0; k < ordinals.length; k++) {
+      const o = ordinals[k];
+      const el: JsonElement = { key: '', group: null, start: this.starts[o], end: this.ends[o] };
+      yield toItem(this.root, parseElement(buf, el, o), this.shapes[o], fail) as InputItem;
+    }
+  }
+
+  summary(): { header: InputHeader; rejected: RejectedItem[] } {
+    if (!this.header) throw new Error('summary() before items() was walked');
+    return { header: this.header, rejected: this.rejected };
+  }
+
+  commit(): void {
+    this.file.commit(this.content.signature);
+  }
+}
+
+/** The JSON input source of one project. */
+export class JsonInputSource implements InputSource {
+  private readonly file: WatchedFile;
+
+  constructor(
+    readonly kind: InputKind,
+    private readonly root: string,
+    file: string,
+  ) {
+    this.file = new WatchedFile(root, file);
+  }
+
+  async read(): Promise<InputReadResult> {
+    const content = await this.file.read();
+    if ('status' in content) return content;
+    return new JsonReading(this.root, content, this.file);
+  }
+}

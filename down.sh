@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Removes the deployment's containers and network (any mode). Data volumes stay unless you add -v, which
+# deletes the database: back it up first (docs/operations.md).
+#
+# Usage: ./down.sh [-p NAME | --project NAME] [--dry-run] [ARGS...]
+#   -p, --project  compose project name (default: TILEFLOW_COMPOSE_PROJECT, else "tileflow"); use the same one with
+#                  every script of a deployment
+#   --dry-run      print the docker-compose command, one quoted word a line, instead of running it
+#   ARGS           passed on to `docker-compose down`
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/scripts/lib.sh"
+
+compose_parse_args "$@"
+compose_run full down
