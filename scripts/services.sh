@@ -558,10 +558,13 @@ slurm_conf_in_use() {
   printf '%s\n' "$SLURM_CONF_FILE"
 }
 
-slurmctld_ready() { SLURM_CONF="$1" scontrol ping 2>/dev/null | grep -q 'is UP'; }
+# Only with an existing slurm.conf: without one, the clients look for DNS SRV records and hang for a minute.
+slurmctld_ready() {
+  [[ -f "$1" ]] && command -v scontrol >/dev/null && SLURM_CONF="$1" scontrol ping 2>/dev/null | grep -q 'is UP'
+}
 
 # Node state as sinfo prints it (idle, mixed, allocated, down*, drained, ...).
-slurm_node_state() { SLURM_CONF="$1" sinfo -h -N -n localhost -o '%T' 2>/dev/null | head -n1; }
+slurm_node_state() { [[ -f "$1" ]] && SLURM_CONF="$1" sinfo -h -N -n localhost -o '%T' 2>/dev/null | head -n1; }
 
 slurm_node_ready() {
   case "$(slurm_node_state "$1")" in

@@ -95,6 +95,7 @@ interface Service {
   container_name?: string;
   user?: string;
   init?: boolean;
+  logging?: { driver?: string; options?: Record<string, string> };
 }
 
 interface ComposeModel {
@@ -165,7 +166,19 @@ const SCRIPTS: Record<string, { pre: string[]; files: string[]; rest: string[]; 
   'seed.sh': {
     pre: ['--compose'],
     files: BASE,
-    rest: ['exec', '-T', 'api', 'node', 'coordinator/dist/db/seeds/cli.js'],
+    rest: [
+      'exec',
+      '-T',
+      '-e',
+      `TILEFLOW_TASK_ROOT=${TASK_ROOT}`,
+      '-e',
+      `TILEFLOW_ACQUISITION_ROOT=${ACQUISITION_ROOT}`,
+      '-e',
+      `TILEFLOW_OUTPUT_ROOT=${ACQUISITION_ROOT}/output`,
+      'api',
+      'node',
+      'coordinator/dist/db/seeds/cli.js',
+    ],
   },
 };
 
@@ -187,14 +200,24 @@ afterAll(() => {
   if (sandbox) fs.rmSync(sandbox, { recursive: true, force: true });
 });
 
+/** Runs a sandboxed script with only PATH, HOME, the data roots (as .env would give them) and `env`. */
 function dryRun(script: string, args: string[], env: Record<string, string | undefined> = {}): Run {
-  const full: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: os.tmpdir() };
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) full[k] = v;
+  const full: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: os.tmpdir(),
+    TILEFLOW_ACQUISITION_ROOT: ACQUISITION_ROOT,
+    TILEFLOW_TASK_ROOT: TASK_ROOT,
+  };
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete full[k];
+    else full[k] = v;
+  }
   const r = spawnSync('bash', [path.join(sandbox, script), ...args], { cwd: sandbox, env: full, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe('compose scripts --dry-run', () => {
+// docker-compose and shellcheck take seconds each, more on a busy 2-core machine: generous per-test limits.
+describe('compose scripts --dry-run', { timeout: 60_000 }, () => {
   for (const [script, spec] of Object.entries(SCRIPTS)) {
     describe(script, () => {
       const expectedFiles = () => spec.files.map((f) => path.join(sandbox, 'compose', f));
@@ -243,6 +266,18 @@ describe('compose scripts --dry-run', () => {
     });
   }
 
+  it("seed.sh --compose hands the seed this shell's roots, and refuses without them", () => {
+    const r = dryRun('seed.sh', ['--compose', '--dry-run'], { TILEFLOW_OUTPUT_ROOT: '/srv/elsewhere' });
+    expect(r.status).toBe(0);
+    expect(parseArgv(r.stdout)).toContain('TILEFLOW_OUTPUT_ROOT=/srv/elsewhere');
+    for (const name of ['TILEFLOW_TASK_ROOT', 'TILEFLOW_ACQUISITION_ROOT']) {
+      const missing = dryRun('seed.sh', ['--compose', '--dry-run'], { [name]: undefined });
+      expect(missing.status, name).not.toBe(0);
+      expect(missing.stderr).toContain(`${name} is not set`);
+      expect(missing.stdout).toBe('');
+    }
+  });
+
   it('seed.sh runs the seed CLI natively without --compose', () => {
     const r = dryRun('seed.sh', ['--dry-run', 'extra']);
     expect(r.status).toBe(0);
@@ -254,13 +289,15 @@ describe('compose scripts --dry-run', () => {
   });
 });
 
-describe('docker-compose config', () => {
+describe('docker-compose config', { timeout: 60_000 }, () => {
   it('validates every file combination the scripts use', async () => {
     const combos = new Map<string, string[]>();
     for (const [script, spec] of Object.entries(SCRIPTS)) {
       const r = dryRun(script, [...spec.pre, '--dry-run']);
       expect(r.status).toBe(0);
-      const files = parseComposeCall(parseArgv(r.stdout)).files.map((f) => path.relative(path.join(sandbox, 'compose'), f));
+      const files = parseComposeCall(parseArgv(r.stdout)).files.map((f) =>
+        path.relative(path.join(sandbox, 'compose'), f),
+      );
       combos.set(files.join(' '), files);
     }
     expect([...combos.values()].sort()).toEqual([BASE, CORE, FULL].sort());
@@ -355,6 +392,16 @@ describe('docker-compose config', () => {
     expect(w.init).toBe(true);
   });
 
+  it('every service rotates its logs', async () => {
+    const m = await composeModel(FULL, composeEnv());
+    expect(Object.keys(m.services).length).toBe(8);
+    for (const [name, s] of Object.entries(m.services)) {
+      expect(s.logging?.driver, name).toBe('json-file');
+      expect(s.logging?.options?.['max-size'], name).toBeTruthy();
+      expect(s.logging?.options?.['max-file'], name).toBeTruthy();
+    }
+  });
+
   it('builds our three images from the repository root with their Dockerfiles', async () => {
     const m = await composeModel(FULL, composeEnv());
     const builds = Object.entries(m.services).filter(([, s]) => s.build);
@@ -397,13 +444,12 @@ describe('Dockerfiles', () => {
   });
 });
 
-describe('shellcheck', () => {
+describe('shellcheck', { timeout: 60_000 }, () => {
   it('passes on every shell script of the repository', () => {
-    const listed = spawnSync(
-      'git',
-      ['ls-files', '--cached', '--others', '--exclude-standard', '--', '*.sh'],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
+    const listed = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', '*.sh'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(listed.status, listed.stderr).toBe(0);
     const files = listed.stdout
       .split('\n')

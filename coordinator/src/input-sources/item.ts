@@ -6,8 +6,12 @@ import type { InputItem } from './types.js';
  * under the root. Returns the path, or the reason it is refused.
  */
 export function checkRelativePath(root: string, raw: string): { path: string } | { reason: string } {
-  const p = raw.replace(/\\/g, '/').replace(/\/+$/, '');
+  let p = raw;
+  if (p.includes('\\')) p = p.replace(/\\/g, '/');
+  if (p.endsWith('/')) p = p.replace(/\/+$/, '');
   if (p === '' || p === '.') return { reason: 'empty path (the root itself is not an item)' };
+  // Fast path, the usual case: relative, no ".." anywhere, no NUL: it cannot leave the root.
+  if (p.charCodeAt(0) !== 47 && !p.includes('..') && !p.includes('\0')) return { path: p };
   try {
     resolveUnder(root, p);
   } catch (e) {

@@ -140,11 +140,23 @@ function toItem(root: string, raw: unknown, shape: number, fail: (message: strin
   };
 }
 
+/** Elements parsed per JSON.parse call: one call per element costs more than the parsing itself. */
+const PARSE_BATCH = 512;
+
+function grow<T extends Float64Array | Uint32Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 class JsonReading implements InputReading {
   readonly status = 'read' as const;
+  /** Byte range and array (segment) of each item yielded, by ordinal, for pick(). */
   private starts = new Float64Array(1024);
   private ends = new Float64Array(1024);
-  private shapes = new Uint8Array(1024);
+  private segments = new Uint32Array(1024);
+  /** Shape of each segment (one per array walked: `tiles`, or one group of `tileMap`). */
+  private readonly segmentShapes: number[] = [];
   private count = 0;
   private header: InputHeader | undefined;
   private readonly rejected: RejectedItem[] = [];
@@ -155,21 +167,33 @@ class JsonReading implements InputReading {
     private readonly file: WatchedFile,
   ) {}
 
-  private remember(el: JsonElement, shape: number): void {
+  private remember(el: JsonElement, segment: number): void {
     if (this.count === this.starts.length) {
-      const grow = <T extends Float64Array | Uint8Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-        b.set(a);
-        return b;
-      };
       this.starts = grow(this.starts);
       this.ends = grow(this.ends);
-      this.shapes = grow(this.shapes);
+      this.segments = grow(this.segments);
     }
     this.starts[this.count] = el.start;
     this.ends[this.count] = el.end;
-    this.shapes[this.count] = shape;
+    this.segments[this.count] = segment;
     this.count++;
+  }
+
+  /**
+   * Parses consecutive elements of one array at once: the bytes between them are only "," and white space (the
+   * scan checked it), so the range is a JSON array's contents. On a parse error, element by element, to name it.
+   */
+  private parseRun(els: ReadonlyArray<{ start: number; end: number }>, firstItem: number): unknown[] {
+    const buf = this.content.buffer;
+    if (els.length > 1) {
+      try {
+        const values = JSON.parse(`[${buf.toString('utf8', els[0].start, els[els.length - 1].end)}]`) as unknown[];
+        if (values.length === els.length) return values;
+      } catch {
+        // fall through: find the broken element
+      }
+    }
+    return els.map((el, k) => parseElement(buf, { key: '', group: null, ...el }, firstItem + k));
   }
 
   *items(): Generator<InputItem> {
@@ -177,26 +201,50 @@ class JsonReading implements InputReading {
     try {
       const scan = scanJson(buf, SPEC);
       let element = 0;
+      let segment = -1;
+      let lastKey: string | undefined;
+      let lastGroup: string | null | undefined;
+      let run: JsonElement[] = [];
+      const self = this;
+      function* flush(): Generator<InputItem> {
+        if (run.length === 0) return;
+        const values = self.parseRun(run, element);
+        const shape = self.segmentShapes[segment];
+        for (let k = 0; k < run.length; k++) {
+          const el = run[k];
+          const n = element + k;
+          const item = toItem(self.root, values[k], shape, (message) => {
+            throw malformedAt(buf, el.start, message, n);
+          });
+          if ('reason' in item) {
+            self.rejected.push(item);
+            continue;
+          }
+          self.remember(el, segment);
+          yield item;
+        }
+        element += run.length;
+        run = [];
+      }
       for (;;) {
         const next = scan.next();
         if (next.done) {
+          yield* flush();
           this.header = readHeader(next.value, (message) => {
             throw new InputMalformedError(message);
           });
           break;
         }
         const el = next.value;
-        const shape = el.key === 'tiles' ? PIPELINE_TILE : DASHBOARD_TILE;
-        const n = element++;
-        const item = toItem(this.root, parseElement(buf, el, n), shape, (message) => {
-          throw malformedAt(buf, el.start, message, n);
-        });
-        if ('reason' in item) {
-          this.rejected.push(item);
-          continue;
+        if (el.key !== lastKey || el.group !== lastGroup) {
+          yield* flush();
+          segment++;
+          this.segmentShapes.push(el.key === 'tiles' ? PIPELINE_TILE : DASHBOARD_TILE);
+          lastKey = el.key;
+          lastGroup = el.group;
         }
-        this.remember(el, shape);
-        yield item;
+        run.push(el);
+        if (run.length >= PARSE_BATCH) yield* flush();
       }
     } catch (e) {
       if (e instanceof InputMalformedError) this.file.rememberFailure(this.content.signature, e.describe());
@@ -205,14 +253,28 @@ class JsonReading implements InputReading {
   }
 
   *pick(ordinals: ArrayLike<number>): Generator<InputItem> {
-    const buf = this.content.buffer;
     const fail = (message: string): never => {
       throw new InputMalformedError(message);
     };
-    for (let k = 0; k < ordinals.length; k++) {
-      const o = ordinals[k];
-      const el: JsonElement = { key: '', group: null, start: this.starts[o], end: this.ends[o] };
-      yield toItem(this.root, parseElement(buf, el, o), this.shapes[o], fail) as InputItem;
+    let k = 0;
+    while (k < ordinals.length) {
+      // A run of consecutive ordinals in one array, parsed at once when no rejected element sits between them.
+      const first = ordinals[k];
+      const segment = this.segments[first];
+      let m = 1;
+      while (
+        m < PARSE_BATCH &&
+        k + m < ordinals.length &&
+        ordinals[k + m] === first + m &&
+        this.segments[first + m] === segment
+      ) {
+        m++;
+      }
+      const els = Array.from({ length: m }, (_, j) => ({ start: this.starts[first + j], end: this.ends[first + j] }));
+      const values = this.parseRun(els, first);
+      const shape = this.segmentShapes[segment];
+      for (let j = 0; j < m; j++) yield toItem(this.root, values[j], shape, fail) as InputItem;
+      k += m;
     }
   }
 

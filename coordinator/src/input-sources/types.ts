@@ -75,23 +75,27 @@ export interface InputPosition {
 export class InputMalformedError extends Error {
   readonly code = 'INPUT_MALFORMED';
   constructor(
-    message: string,
+    /** What is wrong, without the position. */
+    readonly reason: string,
     readonly position: InputPosition = {},
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(withPosition(reason, position), options);
     this.name = 'InputMalformedError';
   }
 
   /** The message with its position, as shown in `input_message`. */
   describe(): string {
-    const p = this.position;
-    const parts: string[] = [];
-    if (p.line !== undefined) parts.push(`line ${p.line}${p.column !== undefined ? `, column ${p.column}` : ''}`);
-    if (p.offset !== undefined) parts.push(`byte ${p.offset}`);
-    if (p.item !== undefined) parts.push(`item #${p.item}`);
-    return parts.length ? `${this.message} (${parts.join(', ')})` : this.message;
+    return this.message;
   }
+}
+
+function withPosition(reason: string, p: InputPosition): string {
+  const parts: string[] = [];
+  if (p.line !== undefined) parts.push(`line ${p.line}${p.column !== undefined ? `, column ${p.column}` : ''}`);
+  if (p.offset !== undefined) parts.push(`byte ${p.offset}`);
+  if (p.item !== undefined) parts.push(`item #${p.item}`);
+  return parts.length ? `${reason} (${parts.join(', ')})` : reason;
 }
 
 /** The input is there and could be listed or parsed. */

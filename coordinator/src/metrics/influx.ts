@@ -2,7 +2,8 @@
  * Metrics in InfluxDB 1.x: one point per finished execution and per worker heartbeat, read back as per-stage time
  * series for the UI. The database is created on first use if it does not exist (no work at construction).
  * Measurements:
- * - `executions`: tags project_id, stage_id, status, target, worker_id; fields n (always 1), duration_seconds,
+ * - `executions`: tags project_id, stage_id, task_id, status, target, worker_id; fields n (always 1),
+ *   duration_seconds, pending_seconds,
  *   cpu_seconds, peak_memory_mb, exit_code. Time = when the execution finished.
  * - `worker_load`: tags worker_id, worker_name; fields local_load, cluster_load, local_capacity,
  *   cluster_capacity, load_average.
@@ -17,6 +18,10 @@ export interface ExecutionMetric {
   status: ExecutionStatus;
   target?: ExecutionTarget | null;
   workerId?: string | null;
+  /** The task definition (tag task_id). */
+  taskDefinitionId?: string | null;
+  /** Seconds from queued to started (field pending_seconds). */
+  pendingSeconds?: number | null;
   /** Seconds from start (or submission) to finish; null when it never started. */
   durationSeconds?: number | null;
   cpuSeconds?: number | null;
@@ -119,6 +124,7 @@ export function createMetrics(influx: ServicesConfig['influx']): Metrics {
           tags: tags({
             project_id: e.projectId,
             stage_id: e.stageId,
+            task_id: e.taskDefinitionId ?? null,
             status: e.status,
             target: e.target ?? null,
             worker_id: e.workerId ?? null,
@@ -127,6 +133,7 @@ export function createMetrics(influx: ServicesConfig['influx']): Metrics {
             n: 1,
             ...fields({
               duration_seconds: e.durationSeconds,
+              pending_seconds: e.pendingSeconds,
               cpu_seconds: e.cpuSeconds,
               peak_memory_mb: e.peakMemoryMb,
               exit_code: e.exitCode,

@@ -61,10 +61,28 @@ export function createQueues(connection: Redis, prefix: string): Queues {
     async missing(stageId, executionIds) {
       if (executionIds.length === 0) return [];
       const q = queueOf(stageId);
+      const active = q.toKey('active');
       const pipeline = connection.pipeline();
-      for (const id of executionIds) pipeline.exists(q.toKey(id));
+      for (const id of executionIds) {
+        pipeline.exists(q.toKey(id));
+        pipeline.exists(`${q.toKey(id)}:lock`);
+        pipeline.lpos(active, id);
+      }
       const answers = (await pipeline.exec()) ?? [];
-      return executionIds.filter((_, i) => answers[i]?.[1] === 0);
+      const out: string[] = [];
+      const stale = connection.pipeline();
+      executionIds.forEach((id, i) => {
+        const [exists, locked, activePos] = [0, 1, 2].map((k) => answers[i * 3 + k]?.[1]);
+        if (exists === 0) out.push(id);
+        else if (activePos !== null && activePos !== undefined && locked === 0) {
+          // Taken by a worker that died before claiming it: the lock expired and no one will finish it.
+          stale.lrem(active, 0, id);
+          stale.del(q.toKey(id));
+          out.push(id);
+        }
+      });
+      if (stale.length > 0) await stale.exec();
+      return out;
     },
     async drop(stageId) {
       const q = queueOf(stageId);

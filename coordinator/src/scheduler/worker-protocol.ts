@@ -18,7 +18,8 @@ import {
 import { notifyChange } from '../db/notify.js';
 import type { Logger } from '../logger.js';
 import type { RegisterWorkerRequest, ReportResult, WorkerProtocol, WorkerRegistration } from './contracts.js';
-import type { ExecutionMetric, MetricsSink } from './metrics-sink.js';
+import type { ExecutionMetric } from '../metrics/influx.js';
+import type { MetricsSink } from './metrics-sink.js';
 import { processingStages } from './topology.js';
 
 /** Raised when a worker reports with a session that is not (or no longer) its current one. */
@@ -200,13 +201,14 @@ export function toMetric(e: ExecRow): ExecutionMetric {
     stageId: e.stage_id,
     taskDefinitionId: e.task_definition_id,
     workerId: e.worker_id,
+    target: e.target as ExecutionMetric['target'],
     status: e.status,
     exitCode: e.exit_code,
     durationSeconds: secs(e.started_at, e.finished_at),
     pendingSeconds: secs(e.queued_at, e.started_at),
     cpuSeconds: e.cpu_seconds,
     peakMemoryMb: e.peak_memory_mb,
-    finishedAt: e.finished_at ?? new Date(),
+    at: e.finished_at ?? new Date(),
   };
 }
 
@@ -371,7 +373,7 @@ export function createWorkerProtocol({ sequelize, logger, metrics }: WorkerProto
       void metrics
         ?.writeWorkerLoad({
           workerId: w.id,
-          workerName: w.name,
+          name: w.name,
           localLoad: input.localLoad,
           localCapacity: Number(w.local_capacity),
           clusterLoad: input.clusterLoad,
@@ -490,7 +492,7 @@ export function createWorkerProtocol({ sequelize, logger, metrics }: WorkerProto
         return { applied, rejected: [...rejected] };
       });
       if (finished.length > 0 && metrics) {
-        void metrics.writeExecutions(finished.map(toMetric)).catch((err: unknown) => log.warn({ err }, 'execution metrics not written'));
+        void metrics.writeExecution(finished.map(toMetric)).catch((err: unknown) => log.warn({ err }, 'execution metrics not written'));
       }
       return outcome;
     },

@@ -2,7 +2,7 @@
  * Sends execution reports to the coordinator in batches, one call at a time, in order, retrying until it gets
  * through: a coordinator restart delays results but never loses them (the coordinator applies them idempotently).
  */
-import type { ExecutionReport } from '@tileflow/shared';
+import { ExecutionStatus, type ExecutionReport } from '@tileflow/shared';
 import type { CoordinatorApi } from './api.js';
 
 export interface Reporter {
@@ -42,7 +42,9 @@ export function createReporter(api: CoordinatorApi, sessionId: string, opts: Rep
       try {
         const result = await api.report(session, batch);
         result.rejected.forEach((id) => rejectedSoFar.add(id));
-        queue = queue.slice(batch.length);
+        // Remove by identity: add() may have filtered the queue while this batch was in flight.
+        const sent = new Set(batch);
+        queue = queue.filter((r) => !sent.has(r));
         backoff = 100;
         const stillQueued = new Set(queue.map((r) => r.executionId));
         for (let i = waiters.length - 1; i >= 0; i--) {
@@ -73,6 +75,10 @@ export function createReporter(api: CoordinatorApi, sessionId: string, opts: Rep
 
   return {
     add(report) {
+      if (report.status !== ExecutionStatus.Running && report.status !== ExecutionStatus.Submitted) {
+        // A final report carries the start time: a RUNNING report still waiting here adds nothing.
+        queue = queue.filter((r) => !(r.executionId === report.executionId && r.status === ExecutionStatus.Running));
+      }
       queue.push(report);
       if (!timer) timer = setTimeout(() => void flush(), flushMs);
     },

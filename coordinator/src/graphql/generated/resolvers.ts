@@ -14,8 +14,8 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { PublicUser } from '../../auth/users.js';
 import type { ProjectRow, StageRow, TaskRepositoryRow, TaskDefinitionRow, TaskExecutionRow, WorkerRow } from '../../db/models/index.js';
 import type { StageTileRow } from '../modules/stages/service.js';
-import type { ClusterOptions, WorkerDirective, StageOffer } from '@tileflow/shared';
-import type { WorkerRegistration } from '../../scheduler/contracts.js';
+import type { ClusterOptions as SharedClusterOptions, WorkerDirective as SharedWorkerDirective, StageOffer as SharedStageOffer } from '@tileflow/shared';
+import type { WorkerRegistration as ContractWorkerRegistration } from '../../scheduler/contracts.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -964,7 +964,7 @@ export type ResolversTypes = ResolversObject<{
   AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user?: Maybe<ResolversTypes['User']> }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ClusterAttachment: ResolverTypeWrapper<ClusterAttachment>;
-  ClusterOptions: ResolverTypeWrapper<ClusterOptions>;
+  ClusterOptions: ResolverTypeWrapper<SharedClusterOptions>;
   ClusterOptionsInput: ClusterOptionsInput;
   CreateProjectInput: CreateProjectInput;
   CreateStageInput: CreateStageInput;
@@ -1002,7 +1002,7 @@ export type ResolversTypes = ResolversObject<{
   Stage: ResolverTypeWrapper<StageRow>;
   StageCounts: ResolverTypeWrapper<StageCounts>;
   StageKind: StageKind;
-  StageOffer: ResolverTypeWrapper<StageOffer>;
+  StageOffer: ResolverTypeWrapper<SharedStageOffer>;
   StagePayload: ResolverTypeWrapper<Omit<StagePayload, 'stage'> & { stage?: Maybe<ResolversTypes['Stage']> }>;
   StageTile: ResolverTypeWrapper<StageTileRow>;
   StatusCounts: ResolverTypeWrapper<StatusCounts>;
@@ -1023,9 +1023,9 @@ export type ResolversTypes = ResolversObject<{
   UserPayload: ResolverTypeWrapper<Omit<UserPayload, 'user'> & { user?: Maybe<ResolversTypes['User']> }>;
   UserRole: UserRole;
   Worker: ResolverTypeWrapper<WorkerRow>;
-  WorkerDirective: ResolverTypeWrapper<WorkerDirective>;
+  WorkerDirective: ResolverTypeWrapper<SharedWorkerDirective>;
   WorkerPayload: ResolverTypeWrapper<Omit<WorkerPayload, 'worker'> & { worker?: Maybe<ResolversTypes['Worker']> }>;
-  WorkerRegistration: ResolverTypeWrapper<WorkerRegistration>;
+  WorkerRegistration: ResolverTypeWrapper<ContractWorkerRegistration>;
   WorkerStatus: WorkerStatus;
   WorkerUpdateInput: WorkerUpdateInput;
 }>;
@@ -1036,7 +1036,7 @@ export type ResolversParentTypes = ResolversObject<{
   AuthPayload: Omit<AuthPayload, 'user'> & { user?: Maybe<ResolversParentTypes['User']> };
   Boolean: Scalars['Boolean']['output'];
   ClusterAttachment: ClusterAttachment;
-  ClusterOptions: ClusterOptions;
+  ClusterOptions: SharedClusterOptions;
   ClusterOptionsInput: ClusterOptionsInput;
   CreateProjectInput: CreateProjectInput;
   CreateStageInput: CreateStageInput;
@@ -1067,7 +1067,7 @@ export type ResolversParentTypes = ResolversObject<{
   ScriptStatus: ScriptStatus;
   Stage: StageRow;
   StageCounts: StageCounts;
-  StageOffer: StageOffer;
+  StageOffer: SharedStageOffer;
   StagePayload: Omit<StagePayload, 'stage'> & { stage?: Maybe<ResolversParentTypes['Stage']> };
   StageTile: StageTileRow;
   StatusCounts: StatusCounts;
@@ -1085,9 +1085,9 @@ export type ResolversParentTypes = ResolversObject<{
   User: PublicUser;
   UserPayload: Omit<UserPayload, 'user'> & { user?: Maybe<ResolversParentTypes['User']> };
   Worker: WorkerRow;
-  WorkerDirective: WorkerDirective;
+  WorkerDirective: SharedWorkerDirective;
   WorkerPayload: Omit<WorkerPayload, 'worker'> & { worker?: Maybe<ResolversParentTypes['Worker']> };
-  WorkerRegistration: WorkerRegistration;
+  WorkerRegistration: ContractWorkerRegistration;
   WorkerUpdateInput: WorkerUpdateInput;
 }>;
 

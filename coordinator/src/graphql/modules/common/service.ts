@@ -2,12 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
+import { schedulerSeenKey } from '../../../scheduler/index.js';
 
-/**
- * Redis key where the scheduler records its last pass (ISO date-time or epoch milliseconds), read by health and the
- * dashboard. Redis may be flushed at any time: a missing key only means "not seen since".
- */
-export const schedulerSeenKey = (prefix: string): string => `${prefix}:scheduler:seen-at`;
 
 let version: string | undefined;
 /** The coordinator package's version (read once). */
@@ -43,6 +39,10 @@ export async function redisOk(redis: Redis | undefined): Promise<boolean> {
   }
 }
 
+/**
+ * When the scheduler last made a pass (it writes the time to Redis). Redis may be flushed at any time: a missing key
+ * only means "not seen since".
+ */
 export async function schedulerSeenAt(redis: Redis | undefined, prefix: string): Promise<Date | null> {
   if (!redis) return null;
   try {

@@ -1,6 +1,7 @@
 import { Op, QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { INPUT_KINDS, InputKind, InputState, StageKind, UnreachableCaseError } from '@tileflow/shared';
 import { getModels, type ProjectRow } from '../../../db/models/index.js';
+import { validateInputOptions } from '../../../input-sources/index.js';
 import { notifyChange } from '../../../db/notify.js';
 import type { SchedulerActions } from '../../../scheduler/contracts.js';
 import { FieldErrors, isUuid, notFound, type FieldError } from '../../errors.js';
@@ -61,24 +62,12 @@ function checkParameters(errors: FieldErrors, params: ParameterInput[] | null | 
   });
 }
 
+/** Options of the input kind, checked by the input source itself (field names prefixed with inputOptions.). */
 function checkInputOptions(errors: FieldErrors, kind: InputKind, options: unknown): void {
-  if (options === undefined || options === null) return;
-  if (typeof options !== 'object' || Array.isArray(options)) {
-    errors.add('inputOptions', 'must be a JSON object, for example {"pattern": "*.mp4"}');
-    return;
-  }
-  const o = options as Record<string, unknown>;
-  for (const key of ['pattern', 'marker', 'positionPattern', 'file', 'delimiter'] as const) {
-    if (o[key] !== undefined && typeof o[key] !== 'string') errors.add(`inputOptions.${key}`, 'must be a string');
-  }
-  if (o.stableSeconds !== undefined && (typeof o.stableSeconds !== 'number' || o.stableSeconds < 0)) {
-    errors.add('inputOptions.stableSeconds', 'must be a number of seconds, 0 or more');
-  }
-  if (kind === InputKind.Glob && typeof o.pattern === 'string' && o.pattern.trim() === '') {
-    errors.add('inputOptions.pattern', 'must not be empty: give a glob such as "*.mp4"');
-  }
-  if (typeof o.file === 'string' && (o.file.startsWith('/') || o.file.split('/').includes('..'))) {
-    errors.add('inputOptions.file', 'must be a path inside the project root, without ".." or a leading "/"');
+  const result = validateInputOptions(kind, options ?? {});
+  if (result.ok) return;
+  for (const e of result.errors) {
+    errors.add(e.field === 'inputKind' ? 'inputKind' : e.field ? `inputOptions.${e.field}` : 'inputOptions', e.message);
   }
 }
 
@@ -164,9 +153,10 @@ export async function updateProject(sequelize: Sequelize, id: string, input: Upd
   }
   const kind = input.inputKind ?? project.inputKind;
   if (input.inputKind != null) changes.inputKind = input.inputKind;
-  if (input.inputOptions !== undefined) {
-    checkInputOptions(errors, kind, input.inputOptions);
-    changes.inputOptions = (input.inputOptions as Record<string, unknown> | null) ?? {};
+  if (input.inputOptions !== undefined || input.inputKind != null) {
+    const options = input.inputOptions !== undefined ? input.inputOptions : project.inputOptions;
+    checkInputOptions(errors, kind, options);
+    changes.inputOptions = (options as Record<string, unknown> | null) ?? {};
   }
   if (input.regionOfInterest !== undefined) {
     checkRegion(errors, 'regionOfInterest', input.regionOfInterest);
@@ -299,8 +289,8 @@ export function adjacentAxis(kind: StageKind): 'x' | 'y' | 'z' | null {
 
 /**
  * Whether a project's items have lattice positions on `axis`. Recorded tiles decide when there are any; before the
- * first discovery the input kind does (MouseLight's JSON inputs always have them; a glob needs a positionPattern,
- * a CSV a column for the axis).
+ * first discovery the input kind does (MouseLight's JSON inputs always have them; a glob needs a positionPattern
+ * with a named group for the axis; a CSV may have position columns, which only its header row tells).
  */
 export async function hasLatticePositions(
   sequelize: Sequelize,
@@ -320,12 +310,9 @@ export async function hasLatticePositions(
     case InputKind.DashboardJson:
       return true;
     case InputKind.Glob:
-      return typeof options.positionPattern === 'string' && options.positionPattern !== '';
-    case InputKind.Csv: {
-      const columns = options.columns;
-      if (Array.isArray(columns)) return columns.includes(axis);
-      return typeof columns === 'object' && columns !== null && axis in columns;
-    }
+      return typeof options.positionPattern === 'string' && options.positionPattern.includes(`(?<${axis}>`);
+    case InputKind.Csv:
+      return true;
     default:
       throw new UnreachableCaseError(project.inputKind);
   }

@@ -27,11 +27,12 @@ export const resolvers: Resolvers = {
         sessionId,
         reports.map(
           (r): ExecutionReport => ({
-            ...defined({ ...r, at: undefined }),
+            ...defined({ ...r, at: undefined, startedAt: undefined }),
             // Explicit nulls are meaningful for these ("no exit code"): keep them.
             exitCode: r.exitCode,
             failureReason: r.failureReason,
             message: r.message,
+            ...(r.startedAt ? { startedAt: r.startedAt.toISOString() } : {}),
             at: r.at.toISOString(),
           }),
         ),

@@ -1,0 +1,78 @@
+/**
+ * The composition root. `createCoordinator(config, parts)` builds the database pool, Redis, the dispatch queues, the
+ * metrics writer, the scheduler with the input watchers, and the API server (GraphQL, socket.io, the web client),
+ * and hands them down. Nothing starts until `start()`; `stop()` undoes each part in reverse order.
+ */
+import { Redis } from 'ioredis';
+import type { CoordinatorConfig } from './config/index.js';
+import { createSequelize } from './db/connection.js';
+import { createInputWatcher } from './input-sources/watcher.js';
+import type { Logger } from './logger.js';
+import { createMetrics } from './metrics/influx.js';
+import { createSchedulerActions } from './scheduler/actions.js';
+import { createScheduler } from './scheduler/index.js';
+import { createQueues } from './scheduler/queues.js';
+import { createWorkerProtocol } from './scheduler/worker-protocol.js';
+import { createApiServer } from './server/api.js';
+
+/** Which parts this process runs: the API, the scheduler (with input watchers), or both. */
+export type CoordinatorParts = 'api' | 'scheduler' | 'all';
+
+export interface Coordinator {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The API's port once started (the API part only). */
+  port(): number | undefined;
+}
+
+export function createCoordinator(config: CoordinatorConfig, parts: CoordinatorParts, logger: Logger): Coordinator {
+  const shutdown: Array<() => Promise<unknown>> = [];
+  let apiPort: number | undefined;
+
+  return {
+    port: () => apiPort,
+    async start() {
+      const sequelize = createSequelize(config.services.db, undefined, parts === 'api' ? 10 : 15);
+      shutdown.push(() => sequelize.close());
+      await sequelize.authenticate();
+      const redis = new Redis({
+        host: config.services.redis.host,
+        port: config.services.redis.port,
+        password: config.services.redis.password,
+        maxRetriesPerRequest: null,
+      });
+      redis.on('error', (err) => logger.warn({ err: err.message }, 'redis'));
+      shutdown.push(() => redis.quit().catch(() => redis.disconnect()));
+      const queues = createQueues(redis, config.services.redis.prefix);
+      shutdown.push(() => queues.close());
+      const metrics = createMetrics(config.services.influx);
+
+      if (parts === 'scheduler' || parts === 'all') {
+        const scheduler = createScheduler(
+          { sequelize, redis, queues, db: config.services.db, config: config.scheduler, logger },
+          config.services.redis.prefix,
+        );
+        const watcher = createInputWatcher({ sequelize, logger, pollSeconds: config.scheduler.inputPollSeconds });
+        await scheduler.start();
+        shutdown.push(() => scheduler.stop());
+        await watcher.start();
+        shutdown.push(() => watcher.stop());
+      }
+      if (parts === 'api' || parts === 'all') {
+        const actions = createSchedulerActions({ sequelize, queues, logger });
+        const workerProtocol = createWorkerProtocol({ sequelize, logger, metrics });
+        const api = createApiServer({ config, sequelize, redis, metrics, actions, workerProtocol, logger });
+        const { port } = await api.listen();
+        apiPort = port;
+        shutdown.push(() => api.close());
+        logger.info({ url: `http://${config.api.host}:${port}` }, 'API listening');
+      }
+    },
+    async stop() {
+      for (const fn of shutdown.reverse()) {
+        await fn().catch((err: unknown) => logger.warn({ err }, 'shutdown step failed'));
+      }
+      shutdown.length = 0;
+    },
+  };
+}
