@@ -40,6 +40,10 @@ const APPENDED = 1000;
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 const ms = (t: number) => Math.round(t * 10) / 10;
 
+function roundTimings(t: Record<string, number> | undefined) {
+  return t && Object.fromEntries(Object.entries(t).map(([k, v]) => [k, ms(v)]));
+}
+
 interface SizeResult {
   tiles: number;
   dataFiles: boolean;
@@ -47,6 +51,9 @@ interface SizeResult {
   generateSeconds: number;
   firstCycleMs: number;
   firstCycleWritten: number;
+  firstCycleTimings: unknown;
+  appendedCycleTimings: unknown;
+  restartCycleTimings: unknown;
   unchangedCycleMs: number[];
   unchangedCycleMedianMs: number;
   appendedCycleMs: number;
@@ -135,6 +142,9 @@ async function runSize(n: number): Promise<SizeResult> {
       generateSeconds: Math.round(generateSeconds * 10) / 10,
       firstCycleMs: ms(firstCycleMs),
       firstCycleWritten: first?.written ?? 0,
+      firstCycleTimings: roundTimings(first?.timings),
+      appendedCycleTimings: roundTimings(appended?.timings),
+      restartCycleTimings: roundTimings(restart?.timings),
       unchangedCycleMs: unchangedCycleMs.map(ms),
       unchangedCycleMedianMs: ms(sorted[Math.floor(sorted.length / 2)]),
       appendedCycleMs: ms(appendedCycleMs),
@@ -166,9 +176,12 @@ const rows: Array<[string, ...string[]]> = [
   ['tile data files', ...results.map((r) => (r.dataFiles ? '0-byte files' : 'JSON only'))],
   ['pipeline-input.json (MB)', ...results.map((r) => `${r.manifestMB}`)],
   ['first cycle (ms)', ...results.map((r) => `${r.firstCycleMs} (${r.firstCycleWritten} written)`)],
+  ['  read / compare / write (ms)', ...results.map((r) => Object.values(r.firstCycleTimings as object).join(' / '))],
   ['unchanged cycle, median (ms)', ...results.map((r) => `${r.unchangedCycleMedianMs}`)],
   [`cycle with ${APPENDED} new tiles (ms)`, ...results.map((r) => `${r.appendedCycleMs} (${r.appendedCycleWritten} written)`)],
+  ['  read / compare / write (ms)', ...results.map((r) => Object.values(r.appendedCycleTimings as object).join(' / '))],
   ['restarted watcher cycle (ms)', ...results.map((r) => `${r.restartCycleMs} (${r.restartCycleWritten} written)`)],
+  ['  read / compare / write (ms)', ...results.map((r) => Object.values(r.restartCycleTimings as object).join(' / '))],
   ['RSS after first cycle (MB)', ...results.map((r) => `${r.rssAfterRecordingMB}`)],
   ['peak RSS so far (MB)', ...results.map((r) => `${r.peakRssMB}`)],
 ];

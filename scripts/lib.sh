@@ -15,9 +15,9 @@ die() {
   exit 1
 }
 
-# Loads KEY=VALUE lines from a dotenv file into the environment, exporting them. A variable that is already set in the
-# environment (even to an empty value) wins over the file. Lines are never evaluated: no command substitution, no
-# expansion; one pair of surrounding single or double quotes is removed.
+# Loads KEY=VALUE lines from a dotenv file into the environment, exporting them. A variable already set to a non-empty
+# value in the environment wins over the file (as in the Node tools' loadCliEnv, an empty value counts as unset).
+# Lines are never evaluated: no command substitution, no expansion; one pair of surrounding quotes is removed.
 load_env_file() {
   local file="$1" line key value
   [[ -f "$file" ]] || return 0
@@ -29,7 +29,8 @@ load_env_file() {
     if [[ "$value" =~ ^\"(.*)\"[[:space:]]*$ || "$value" =~ ^\'(.*)\'[[:space:]]*$ ]]; then
       value="${BASH_REMATCH[1]}"
     fi
-    [[ -v "$key" ]] && continue
+    [[ -n "${!key:-}" ]] && continue
+    [[ -z "$value" && -v "$key" ]] && continue
     export "$key=$value"
   done <"$file"
 }

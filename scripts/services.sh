@@ -102,12 +102,16 @@ read_pid() {
   printf '%s\n' "$pid"
 }
 
-# True when PID is alive and its command name starts with COMM (a reused pid does not count).
+# True when PID is alive and its command name starts with COMM (a reused pid does not count, nor a zombie: killed
+# daemons are reparented to PID 1, which may take its time to reap them).
 pid_is() {
-  local pid="$1" comm="$2" actual
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  local pid="$1" comm="$2" actual stat
+  [[ -n "$pid" && -r "/proc/$pid/stat" ]] || return 1
   actual="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
-  [[ "$actual" == "${comm:0:15}"* ]]
+  [[ "$actual" == "${comm:0:15}"* ]] || return 1
+  stat="$(cat "/proc/$pid/stat" 2>/dev/null || true)"
+  stat="${stat##*) }"
+  [[ -n "$stat" && "${stat:0:1}" != Z && "${stat:0:1}" != X ]]
 }
 
 # True when the pid file names a live process called COMM.
@@ -168,7 +172,7 @@ pg_paths() {
   fi
 }
 
-pg_ready() { [[ -n "$PG_BIN" ]] && "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -t 2; }
+pg_ready() { [[ -n "$PG_BIN" ]] && "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -t 2; }
 
 pg_ours() {
   local port
@@ -301,6 +305,12 @@ redis_cli() {
 }
 
 redis_ready() { command -v redis-cli >/dev/null && [[ "$(redis_cli ping 2>/dev/null)" == PONG ]]; }
+
+# True when the server answers without a password although TILEFLOW_REDIS_PASSWORD is set (started before .env had
+# one). Clients that send a password still work; start_redis turns the password on.
+redis_open_without_password() {
+  [[ -n "${TILEFLOW_REDIS_PASSWORD:-}" ]] && [[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]
+}
 redis_ours() { pidfile_alive "$REDIS_DIR/redis.pid" redis-server; }
 
 redis_write_config() {
@@ -328,13 +338,21 @@ EOF
 }
 
 start_redis() {
-  if redis_ready; then
+  if redis_open_without_password && redis_ours; then
+    log "redis: turning on the password from TILEFLOW_REDIS_PASSWORD"
+    redis_write_config
+    printf '%s' "$TILEFLOW_REDIS_PASSWORD" | redis-cli -h 127.0.0.1 -p "$REDIS_PORT" -x CONFIG SET requirepass >/dev/null
+  fi
+  if redis_ready || redis_open_without_password; then
     if redis_ours; then
       log "redis: already up on 127.0.0.1:$REDIS_PORT"
     else
       warn "redis: 127.0.0.1:$REDIS_PORT answers but is not the instance in $REDIS_DIR: using it as it is"
     fi
     return 0
+  fi
+  if ss -Hltn "sport = :$REDIS_PORT" 2>/dev/null | grep -q .; then
+    die "redis: 127.0.0.1:$REDIS_PORT is taken by a server that does not accept TILEFLOW_REDIS_PASSWORD: stop it or choose another TILEFLOW_REDIS_PORT"
   fi
   apt_install redis-server
   prepare_data_dir
@@ -356,7 +374,9 @@ start_redis() {
 stop_redis() { stop_pidfile "$REDIS_DIR/redis.pid" redis-server redis; }
 
 status_redis() {
-  if redis_ready && redis_ours; then
+  if redis_open_without_password; then
+    echo "redis: up 127.0.0.1:$REDIS_PORT (without the password from TILEFLOW_REDIS_PASSWORD: run start to set it)"
+  elif redis_ready && redis_ours; then
     echo "redis: up 127.0.0.1:$REDIS_PORT (data $REDIS_DIR)"
   elif redis_ready; then
     echo "redis: up 127.0.0.1:$REDIS_PORT (not this checkout's instance)"

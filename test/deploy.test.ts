@@ -437,6 +437,14 @@ describe('Dockerfiles', () => {
     });
   }
 
+  it('worker/Dockerfile: the runtime has python3 and the launcher the local executor spawns scripts with', () => {
+    const text = fs.readFileSync(path.join(ROOT, 'worker', 'Dockerfile'), 'utf8');
+    const runtime = text.slice(text.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(/apt-get install [^\n]*python3/);
+    expect(runtime).toContain('COPY --from=build /app/worker/launcher worker/launcher/');
+    expect(fs.existsSync(path.join(ROOT, 'worker', 'launcher', 'launcher.py'))).toBe(true);
+  });
+
   it('.dockerignore keeps secrets, data and builds out of the context but not the nginx files', () => {
     const entries = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n');
     for (const e of ['.env', '.data', '.git', '**/node_modules', '**/dist']) expect(entries).toContain(e);

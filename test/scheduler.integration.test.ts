@@ -97,3 +97,147 @@ describe('three-stage pipeline on a growing acquisition', () => {
     expect(figures.n).toBe(0);
   });
 });
+
+describe('live control', () => {
+  it('pausing one stage holds exactly that stage; resuming lets it finish', async () => {
+    const lattice = { nx: 4, ny: 4, nz: 2 };
+    const projectId = await createProject(kit, lattice);
+    const a = await createStage(kit, projectId, 'a', await createDefinition(kit, await recorder(kit, 'a')));
+    const b = await createStage(kit, projectId, 'b', await createDefinition(kit, await recorder(kit, 'b')), {
+      parentId: a,
+    });
+    const side = await createStage(kit, projectId, 'side', await createDefinition(kit, await recorder(kit, 'side')));
+    await kit.actions.setStageProcessing(b, false);
+    await worker({ localCapacity: 2 });
+    await eventually(async () => (await countsOf(kit, a)).complete === 32, 30_000, 'a completes');
+    await eventually(async () => (await countsOf(kit, side)).complete === 32, 30_000, 'side completes');
+    // b is paused: its tiles are ready but nothing of it is queued to a worker or run.
+    await new Promise((r) => setTimeout(r, 800));
+    const held = await countsOf(kit, b);
+    expect(held.complete ?? 0).toBe(0);
+    expect(held.processing ?? 0).toBe(0);
+    const [ran] = await kit.sequelize.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM task_executions WHERE stage_id = $1 AND status <> 'queued'`,
+      { bind: [b], type: QueryTypes.SELECT },
+    );
+    expect(ran.n).toBe(0);
+    await kit.actions.setStageProcessing(b, true);
+    await eventually(async () => (await countsOf(kit, b)).complete === 32, 30_000, 'b completes after resume');
+  });
+
+  it('a stage added mid-run backfills every tile its parent already completed', async () => {
+    const projectId = await createProject(kit, { nx: 5, ny: 4, nz: 2 });
+    const a = await createStage(kit, projectId, 'a', await createDefinition(kit, await recorder(kit, 'a')));
+    await worker({ localCapacity: 2 });
+    await eventually(async () => (await countsOf(kit, a)).complete === 40, 30_000, 'a completes');
+    const late = await createStage(kit, projectId, 'late', await createDefinition(kit, await recorder(kit, 'late')), {
+      parentId: a,
+    });
+    await eventually(async () => (await countsOf(kit, late)).complete === 40, 30_000, 'late stage backfills');
+  });
+
+  it('a capacity change takes effect on the running worker', async () => {
+    const counter = path.join(kit.dir, 'concurrency');
+    await fs.mkdir(counter, { recursive: true });
+    // Each run holds a slot for 300 ms and records how many runs were inside at once (flock-serialized counter).
+    const slot = await script(
+      kit,
+      'slot.sh',
+      `c=${counter}
+       exec 9>"$c/lock"
+       flock 9; n=$(( $(cat "$c/now" 2>/dev/null || echo 0) + 1 )); echo $n > "$c/now"; echo $n >> "$c/seen"; flock -u 9
+       sleep 0.3
+       flock 9; echo $(( $(cat "$c/now") - 1 )) > "$c/now"; flock -u 9`,
+    );
+    const projectId = await createProject(kit, { nx: 6, ny: 6, nz: 1 });
+    const s = await createStage(kit, projectId, 's', await createDefinition(kit, slot));
+    await worker({ localCapacity: 1, name: 'resizable' });
+    await eventually(async () => ((await countsOf(kit, s)).complete ?? 0) >= 4, 30_000, 'first runs at capacity 1');
+    const before = (await fs.readFile(path.join(counter, 'seen'), 'utf8')).split('\n').filter(Boolean).map(Number);
+    expect(Math.max(...before)).toBe(1);
+    await kit.sequelize.query(`UPDATE workers SET local_capacity = 3 WHERE name = 'resizable'`);
+    await eventually(async () => (await countsOf(kit, s)).complete === 36, 60_000, 'all complete');
+    const after = (await fs.readFile(path.join(counter, 'seen'), 'utf8')).split('\n').filter(Boolean).map(Number);
+    expect(Math.max(...after)).toBe(3);
+  });
+});
+
+describe('failures, cancel and resubmit', () => {
+  it('retries a failing script with backoff up to the limit, then marks the tile failed', async () => {
+    const flaky = await script(kit, 'flaky.sh', 'echo "attempt on $3" >&2; exit 7');
+    const projectId = await createProject(kit, { nx: 2, ny: 1, nz: 1 });
+    const s = await createStage(kit, projectId, 's', await createDefinition(kit, flaky, { max_retries: 2, retry_backoff_seconds: 0.1 }));
+    await worker();
+    await eventually(async () => (await countsOf(kit, s)).failed === 2, 30_000, 'tiles failed');
+    const rows = await kit.sequelize.query<{ attempt: number; status: string; exit_code: number; failure_reason: string; message: string }>(
+      `SELECT attempt, status, exit_code, failure_reason, message FROM task_executions WHERE stage_id = $1 ORDER BY tile_id, attempt`,
+      { bind: [s], type: QueryTypes.SELECT },
+    );
+    expect(rows.map((r) => r.attempt)).toEqual([1, 2, 3, 1, 2, 3]);
+    expect(new Set(rows.map((r) => `${r.status}/${r.exit_code}/${r.failure_reason}`))).toEqual(new Set(['failed/7/exit-code']));
+    expect(rows[0].message).toBe('Exit code 7, expected 0');
+  });
+
+  it('a missing or non-executable script fails with a message that says so', async () => {
+    const projectId = await createProject(kit, { nx: 1, ny: 1, nz: 1 });
+    const missing = await createStage(kit, projectId, 'missing', await createDefinition(kit, path.join(kit.dir, 'nope.sh')));
+    const plain = path.join(kit.dir, 'plain.sh');
+    await fs.writeFile(plain, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    const noexec = await createStage(kit, projectId, 'noexec', await createDefinition(kit, plain));
+    await worker();
+    await eventually(async () => (await countsOf(kit, missing)).failed === 1 && (await countsOf(kit, noexec)).failed === 1, 30_000, 'both fail');
+    const rows = await kit.sequelize.query<{ stage_id: string; failure_reason: string; message: string }>(
+      'SELECT stage_id, failure_reason, message FROM task_executions',
+      { type: QueryTypes.SELECT },
+    );
+    const m = rows.find((r) => r.stage_id === missing)!;
+    expect(m.failure_reason).toBe('script-missing');
+    expect(m.message).toContain('nope.sh does not exist');
+    const n = rows.find((r) => r.stage_id === noexec)!;
+    expect(n.failure_reason).toBe('script-not-executable');
+    expect(n.message).toContain('chmod +x');
+  });
+
+  it('cancel kills the running process group; resubmit runs the tile again', async () => {
+    const marker = path.join(kit.dir, 'child.pid');
+    // The script starts a grandchild: cancel must reach the whole process group.
+    const long = await script(kit, 'long.sh', `sleep 300 & echo $! > ${marker}; wait`);
+    const projectId = await createProject(kit, { nx: 1, ny: 1, nz: 1 });
+    const s = await createStage(kit, projectId, 's', await createDefinition(kit, long));
+    await worker();
+    await eventually(async () => (await countsOf(kit, s)).processing === 1, 30_000, 'running');
+    await eventually(async () => fs.stat(marker).then(() => true, () => false), 10_000, 'grandchild started');
+    const pid = Number(await fs.readFile(marker, 'utf8'));
+    expect(await kit.actions.cancel(s)).toBe(1);
+    expect(await countsOf(kit, s)).toEqual({ canceled: 1 });
+    await eventually(
+      async () => {
+        const [e] = await kit.sequelize.query<{ status: string }>('SELECT status FROM task_executions WHERE stage_id = $1', {
+          bind: [s],
+          type: QueryTypes.SELECT,
+        });
+        return e.status === 'canceled';
+      },
+      30_000,
+      'execution canceled',
+    );
+    const alive = (() => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    expect(alive).toBe(false);
+    // Resubmit with a script that now succeeds.
+    await kit.sequelize.query(`UPDATE task_definitions SET script = $1`, { bind: [await recorder(kit, 'ok')] });
+    expect(await kit.actions.resubmit(s, { status: 'canceled' })).toBe(1);
+    await eventually(async () => (await countsOf(kit, s)).complete === 1, 30_000, 'resubmitted tile completes');
+    const [n] = await kit.sequelize.query<{ n: number }>('SELECT count(*)::int AS n FROM task_executions WHERE stage_id = $1', {
+      bind: [s],
+      type: QueryTypes.SELECT,
+    });
+    expect(n.n).toBe(2);
+  });
+});

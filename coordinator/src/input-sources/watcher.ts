@@ -1,5 +1,6 @@
 import fs, { type FSWatcher } from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { InputKind, InputState, mapPath, resolveUnder } from '@tileflow/shared';
 import type { Logger } from '../logger.js';
@@ -69,6 +70,8 @@ export interface ProjectPollReport {
   rejected: number;
   /** Planes (z) with changed tiles. */
   planes: Array<number | null>;
+  /** Milliseconds spent reading the input, comparing it with the index (pass 1), and writing (pass 2). */
+  timings: { readMs: number; compareMs: number; writeMs: number };
 }
 
 export interface InputWatcher {
@@ -303,6 +306,7 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
 
   /** Pass 1 and 2 over a reading; returns the report. Throws InputMalformedError before anything was written. */
   async function record(w: ProjectWatch, reading: InputReading, report: ProjectPollReport): Promise<ProjectHeader> {
+    const started = performance.now();
     if (!w.index) w.index = await TileIndex.load(sequelize, w.id);
     const index = w.index;
     index.beginPass();
@@ -338,6 +342,7 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
       bounds.add(item);
     }
     newPaths.clear();
+    report.timings.compareMs = performance.now() - started;
     const summary = reading.summary();
     const gone = index.liveCount - index.seenLive;
     report.items = items;
@@ -399,6 +404,7 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
       missing: 0,
       rejected: 0,
       planes: [],
+      timings: { readMs: 0, compareMs: 0, writeMs: 0 },
     };
     const plog = log.child({ projectId: w.id });
     ensureFsWatch(w, row);
@@ -410,7 +416,9 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
       await writeProject(w, report.state, report.message, null);
       return report;
     }
+    let t = performance.now();
     const result = await w.source.read();
+    report.timings.readMs = performance.now() - t;
     if (result.status === 'unchanged' || result.status === 'busy') {
       report.outcome = result.status;
       report.state = w.last?.state ?? InputState.Ok;
@@ -428,6 +436,7 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
     }
     let header: ProjectHeader;
     try {
+      t = performance.now();
       header = await record(w, result, report);
     } catch (e) {
       if (e instanceof InputMalformedError) {
@@ -445,6 +454,7 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
     result.commit();
     w.last = { state: report.state, message: report.message, header };
     await writeProject(w, report.state, report.message, header);
+    report.timings.writeMs = performance.now() - t - report.timings.compareMs;
     if (report.written > 0 || report.missing > 0) {
       plog.info(
         { items: report.items, written: report.written, missing: report.missing, rejected: report.rejected },

@@ -125,7 +125,7 @@ export function createSchedulerActions({ sequelize, queues, logger }: ActionsDep
           throw new Error('resubmit needs tileIds, relativePaths or status');
         }
         const rows = await sequelize.query<{ z: number | null }>(
-          `UPDATE stage_tile_states s SET status = 'incomplete', attempts = 0, next_attempt_at = NULL,
+          `UPDATE stage_tile_states s SET status = 'incomplete', retry_base = s.attempts, next_attempt_at = NULL,
                   current_execution_id = NULL, updated_at = now()
            WHERE s.stage_id = $1 AND ${where} AND s.status = ANY($${bind.length + 2}::text[])
            RETURNING s.z`,

@@ -24,7 +24,7 @@ export interface SchedulerActions {
   stageTopologyChanged(stageId: string): Promise<void>;
   /** A stage was archived: its queued executions are canceled and its queue removed. */
   stageArchived(stageId: string): Promise<void>;
-  /** Sets the selected tiles back to incomplete (attempts reset) so they run again. Returns how many. */
+  /** Sets the selected tiles back to incomplete, with a fresh retry budget, so they run again. Returns how many. */
   resubmit(stageId: string, selector: TileSelector): Promise<number>;
   /** Cancels queued and processing tiles (all of the stage's when tileIds is absent). Returns how many. */
   cancel(stageId: string, tileIds?: string[]): Promise<number>;

@@ -61,6 +61,7 @@ interface ExecRow {
   retry_backoff_seconds: number;
   tile_status: TileStatus | null;
   current_execution_id: string | null;
+  retry_base: number | null;
   z: number | null;
 }
 
@@ -73,7 +74,7 @@ export function retryDelaySeconds(baseSeconds: number, attempt: number): number 
 
 /** Tile status after an execution ended, and when it may run again. Exhaustive over final statuses. */
 export function tileOutcome(
-  exec: Pick<ExecRow, 'attempt' | 'max_retries' | 'retry_backoff_seconds' | 'cancel_requested' | 'tile_status'>,
+  exec: Pick<ExecRow, 'attempt' | 'retry_base' | 'max_retries' | 'retry_backoff_seconds' | 'cancel_requested' | 'tile_status'>,
   final: ExecutionStatus,
 ): { status: TileStatus; retryInSeconds: number | null; propagate: boolean } {
   if (exec.tile_status === TileStatus.Canceled || exec.cancel_requested) {
@@ -88,10 +89,10 @@ export function tileOutcome(
       return { status: TileStatus.Canceled, retryInSeconds: null, propagate: false };
     case ExecutionStatus.Failed:
     case ExecutionStatus.Lost:
-      return exec.attempt <= exec.max_retries
+      return exec.attempt - (exec.retry_base ?? 0) <= exec.max_retries
         ? {
             status: TileStatus.Incomplete,
-            retryInSeconds: retryDelaySeconds(exec.retry_backoff_seconds, exec.attempt),
+            retryInSeconds: retryDelaySeconds(exec.retry_backoff_seconds, exec.attempt - (exec.retry_base ?? 0)),
             propagate: false,
           }
         : { status: TileStatus.Failed, retryInSeconds: null, propagate: false };
@@ -107,7 +108,7 @@ export function tileOutcome(
 }
 
 const EXEC_SELECT = `
-  SELECT e.*, d.max_retries, d.retry_backoff_seconds, s.status AS tile_status, s.current_execution_id, s.z
+  SELECT e.*, d.max_retries, d.retry_backoff_seconds, s.status AS tile_status, s.current_execution_id, s.retry_base, s.z
   FROM task_executions e
   JOIN task_definitions d ON d.id = e.task_definition_id
   LEFT JOIN stage_tile_states s ON s.stage_id = e.stage_id AND s.tile_id = e.tile_id`;

@@ -1,16 +1,14 @@
 /**
- * Test support for the API: a migrated database of its own, real scheduler actions and worker protocol (over a
- * random queue prefix), real metrics (a database of its own in InfluxDB), and the API server on a free port.
+ * Test support for the API: over a test database (test/helpers.ts), real scheduler actions and worker protocol (over
+ * a random queue prefix), real metrics (a database of its own in InfluxDB), and the API server on a free port.
  * Used by the *.integration.test.ts files of the API, realtime and CLI; not part of the running coordinator.
  */
 import { randomBytes } from 'node:crypto';
+import { InfluxDB } from 'influx';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import type { Sequelize } from 'sequelize';
-import { EnvReader, readServicesConfig, type ServicesConfig } from '@tileflow/shared';
+import { EnvReader, type ServicesConfig } from '@tileflow/shared';
 import { readCoordinatorConfig, type CoordinatorConfig } from '../config/index.js';
-import { createSequelize } from '../db/connection.js';
-import { migrateUp } from '../db/migrate.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics/influx.js';
 import { createSchedulerActions } from '../scheduler/actions.js';
@@ -22,37 +20,11 @@ export const testLogger: Logger = createLogger('api-test', process.env.TILEFLOW_
 
 const randomName = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
 
-/** A fresh, migrated database; `drop()` removes it. */
-export async function createMigratedDatabase(): Promise<{
-  db: ServicesConfig['db'];
+/** A migrated database of the test's own (test/helpers.ts createTestDatabase gives one). */
+export interface HarnessDatabase {
+  config: ServicesConfig['db'];
   sequelize: Sequelize;
   drop(): Promise<void>;
-}> {
-  const base = readServicesConfig().db;
-  const db = { ...base, database: randomName('tileflow_api') };
-  const admin = new pg.Client({ ...base, database: 'postgres' });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${db.database}`);
-  } finally {
-    await admin.end();
-  }
-  const sequelize = createSequelize(db);
-  await migrateUp(sequelize);
-  return {
-    db,
-    sequelize,
-    async drop() {
-      await sequelize.close();
-      const c = new pg.Client({ ...base, database: 'postgres' });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${db.database} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
 }
 
 export interface ApiHarness {
@@ -76,9 +48,9 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-/** Starts the API over a database of its own. `env` overrides configuration variables. */
-export async function startApiHarness(env: Record<string, string> = {}): Promise<ApiHarness> {
-  const { db, sequelize, drop } = await createMigratedDatabase();
+/** Starts the API over the given database (dropped by close()). `env` overrides configuration variables. */
+export async function startApiHarness(database: HarnessDatabase, env: Record<string, string> = {}): Promise<ApiHarness> {
+  const { config: db, sequelize, drop } = database;
   const prefix = randomName('tfapi');
   const secret = () => randomBytes(24).toString('hex');
   const admin = { username: 'admin', password: `pw-${secret()}` };
@@ -158,8 +130,52 @@ export async function startApiHarness(env: Record<string, string> = {}): Promise
       await server.close();
       await queues.close();
       await redis.quit();
+      const influx = config.services.influx;
+      await new InfluxDB({ host: influx.host, port: influx.port, username: influx.user, password: influx.password })
+        .dropDatabase(influx.database)
+        .catch(() => undefined);
       await drop();
     },
   };
   return harness;
+}
+
+/** Inserts an nx × ny lattice on each plane of `zs` (relative paths z/y/x, like MouseLight's); returns the count. */
+export async function insertLattice(
+  sequelize: Sequelize,
+  projectId: string,
+  o: { nx: number; ny: number; zs: number[]; complete?: boolean },
+): Promise<number> {
+  const [, count] = await sequelize.query(
+    `INSERT INTO tiles (project_id, relative_path, tile_name, x, y, z, is_complete)
+     SELECT $1, format('%s/%s/%s', z, y, x), format('tile-%s-%s-%s', x, y, z), x, y, z, $5
+     FROM unnest($4::int[]) AS z, generate_series(0, $2 - 1) AS x, generate_series(0, $3 - 1) AS y`,
+    { bind: [projectId, o.nx, o.ny, o.zs, o.complete ?? true] },
+  );
+  return Number(count);
+}
+
+/** Sets a tile's state in a stage (inserting the row), as the scheduler would. */
+export async function setTileState(
+  sequelize: Sequelize,
+  stageId: string,
+  where: { x: number; y: number; z: number } | { relativePath: string },
+  status: string,
+  attempts = 0,
+): Promise<string> {
+  const [rows] = await sequelize.query(
+    `INSERT INTO stage_tile_states (stage_id, tile_id, project_id, x, y, z, status, attempts)
+     SELECT s.id, t.id, t.project_id, t.x, t.y, t.z, $2, $3
+     FROM stages s JOIN tiles t ON t.project_id = s.project_id
+     WHERE s.id = $1 AND ${'relativePath' in where ? 't.relative_path = $4' : 't.x = $4 AND t.y = $5 AND t.z = $6'}
+     ON CONFLICT (stage_id, tile_id) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,
+       updated_at = now()
+     RETURNING tile_id::text`,
+    {
+      bind: [stageId, status, attempts, ...('relativePath' in where ? [where.relativePath] : [where.x, where.y, where.z])],
+    },
+  );
+  const id = (rows as Array<{ tile_id: string }>)[0]?.tile_id;
+  if (!id) throw new Error(`no tile ${JSON.stringify(where)} for stage ${stageId}`);
+  return id;
 }

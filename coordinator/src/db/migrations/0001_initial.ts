@@ -135,7 +135,10 @@ export const up: Migration = async ({ context: sql }) => {
       -- Copied from the tile so that "next ready tiles in z, y, x order" and plane queries use one index.
       x integer, y integer, z integer,
       status text NOT NULL DEFAULT 'incomplete' ${oneOf('status', TILE_STATUSES)},
+      -- Attempts made so far; numbers the next execution (never reset, so attempt numbers stay unique).
       attempts integer NOT NULL DEFAULT 0,
+      -- Attempts made before the last resubmit: the retry budget counts from here.
+      retry_base integer NOT NULL DEFAULT 0,
       next_attempt_at timestamptz,
       current_execution_id uuid,
       -- Set when the tile became complete in this stage; cleared once its child stages have read it.

@@ -230,14 +230,15 @@ export interface Models {
   TaskExecution: ModelStatic<TaskExecutionModel>;
 }
 
-const uuidPk = { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 };
-const stamps = {
+// Factories, not shared objects: Sequelize writes into attribute definitions (field names), so each attribute needs
+// its own.
+const uuidPk = () => ({ type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 });
+const stamps = () => ({
   createdAt: { type: DataTypes.DATE, allowNull: false },
   updatedAt: { type: DataTypes.DATE, allowNull: false },
-};
-const int = { type: DataTypes.INTEGER, allowNull: true };
-const float = { type: DataTypes.DOUBLE, allowNull: true };
-/** double precision comes back as a JS number from pg; DOUBLE in Sequelize already parses, keep it explicit. */
+});
+const int = () => ({ type: DataTypes.INTEGER, allowNull: true });
+const float = () => ({ type: DataTypes.DOUBLE, allowNull: true });
 const floatNN = (defaultValue: number) => ({ type: DataTypes.DOUBLE, allowNull: false, defaultValue });
 
 const byInstance = new WeakMap<Sequelize, Models>();
@@ -251,11 +252,11 @@ export function getModels(sequelize: Sequelize): Models {
   const User = sequelize.define<UserModel>(
     'User',
     {
-      id: uuidPk,
+      id: uuidPk(),
       username: { type: DataTypes.TEXT, allowNull: false },
       passwordHash: { type: DataTypes.TEXT, allowNull: false },
       role: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'operator' },
-      ...stamps,
+      ...stamps(),
     },
     options('users'),
   );
@@ -263,7 +264,7 @@ export function getModels(sequelize: Sequelize): Models {
   const Project = sequelize.define<ProjectModel>(
     'Project',
     {
-      id: uuidPk,
+      id: uuidPk(),
       name: { type: DataTypes.TEXT, allowNull: false },
       description: { type: DataTypes.TEXT, allowNull: false, defaultValue: '' },
       rootPath: { type: DataTypes.TEXT, allowNull: false },
@@ -273,23 +274,23 @@ export function getModels(sequelize: Sequelize): Models {
       inputState: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'unknown' },
       inputMessage: { type: DataTypes.TEXT, allowNull: true },
       inputCheckedAt: { type: DataTypes.DATE, allowNull: true },
-      extentMinX: int,
-      extentMaxX: int,
-      extentMinY: int,
-      extentMaxY: int,
-      extentMinZ: int,
-      extentMaxZ: int,
-      roiMinX: int,
-      roiMaxX: int,
-      roiMinY: int,
-      roiMaxY: int,
-      roiMinZ: int,
-      roiMaxZ: int,
+      extentMinX: int(),
+      extentMaxX: int(),
+      extentMinY: int(),
+      extentMaxY: int(),
+      extentMinZ: int(),
+      extentMaxZ: int(),
+      roiMinX: int(),
+      roiMaxX: int(),
+      roiMinY: int(),
+      roiMaxY: int(),
+      roiMinZ: int(),
+      roiMaxZ: int(),
       skipZ: { type: DataTypes.ARRAY(DataTypes.INTEGER), allowNull: false, defaultValue: [] },
       parameters: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
       isProcessing: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       archivedAt: { type: DataTypes.DATE, allowNull: true },
-      ...stamps,
+      ...stamps(),
     },
     options('projects'),
   );
@@ -297,12 +298,12 @@ export function getModels(sequelize: Sequelize): Models {
   const TaskRepository = sequelize.define<TaskRepositoryModel>(
     'TaskRepository',
     {
-      id: uuidPk,
+      id: uuidPk(),
       name: { type: DataTypes.TEXT, allowNull: false },
       location: { type: DataTypes.TEXT, allowNull: false },
       description: { type: DataTypes.TEXT, allowNull: false, defaultValue: '' },
       archivedAt: { type: DataTypes.DATE, allowNull: true },
-      ...stamps,
+      ...stamps(),
     },
     options('task_repositories'),
   );
@@ -310,7 +311,7 @@ export function getModels(sequelize: Sequelize): Models {
   const TaskDefinition = sequelize.define<TaskDefinitionModel>(
     'TaskDefinition',
     {
-      id: uuidPk,
+      id: uuidPk(),
       repositoryId: { type: DataTypes.UUID, allowNull: true },
       name: { type: DataTypes.TEXT, allowNull: false },
       description: { type: DataTypes.TEXT, allowNull: false, defaultValue: '' },
@@ -320,11 +321,11 @@ export function getModels(sequelize: Sequelize): Models {
       localWorkUnits: floatNN(1),
       clusterWorkUnits: floatNN(1),
       clusterOptions: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
-      timeoutSeconds: int,
+      timeoutSeconds: int(),
       maxRetries: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       retryBackoffSeconds: floatNN(5),
       archivedAt: { type: DataTypes.DATE, allowNull: true },
-      ...stamps,
+      ...stamps(),
     },
     options('task_definitions'),
   );
@@ -332,7 +333,7 @@ export function getModels(sequelize: Sequelize): Models {
   const Stage = sequelize.define<StageModel>(
     'Stage',
     {
-      id: uuidPk,
+      id: uuidPk(),
       projectId: { type: DataTypes.UUID, allowNull: false },
       parentId: { type: DataTypes.UUID, allowNull: true },
       name: { type: DataTypes.TEXT, allowNull: false },
@@ -344,7 +345,7 @@ export function getModels(sequelize: Sequelize): Models {
       isProcessing: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
       backfillAfter: { type: DataTypes.BIGINT, allowNull: true },
       archivedAt: { type: DataTypes.DATE, allowNull: true },
-      ...stamps,
+      ...stamps(),
     },
     options('stages'),
   );
@@ -356,18 +357,18 @@ export function getModels(sequelize: Sequelize): Models {
       projectId: { type: DataTypes.UUID, allowNull: false },
       relativePath: { type: DataTypes.TEXT, allowNull: false },
       tileName: { type: DataTypes.TEXT, allowNull: false },
-      x: int,
-      y: int,
-      z: int,
-      stepX: float,
-      stepY: float,
-      stepZ: float,
+      x: int(),
+      y: int(),
+      z: int(),
+      stepX: float(),
+      stepY: float(),
+      stepZ: float(),
       isComplete: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       isMissing: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       propagate: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       userData: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
       fingerprint: { type: DataTypes.TEXT, allowNull: false, defaultValue: '' },
-      ...stamps,
+      ...stamps(),
     },
     options('tiles'),
   );
@@ -378,15 +379,15 @@ export function getModels(sequelize: Sequelize): Models {
       stageId: { type: DataTypes.UUID, primaryKey: true },
       tileId: { type: DataTypes.BIGINT, primaryKey: true },
       projectId: { type: DataTypes.UUID, allowNull: false },
-      x: int,
-      y: int,
-      z: int,
+      x: int(),
+      y: int(),
+      z: int(),
       status: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'incomplete' },
       attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       nextAttemptAt: { type: DataTypes.DATE, allowNull: true },
       currentExecutionId: { type: DataTypes.UUID, allowNull: true },
       propagate: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
-      ...stamps,
+      ...stamps(),
     },
     options('stage_tile_states'),
   );
@@ -394,7 +395,7 @@ export function getModels(sequelize: Sequelize): Models {
   const Worker = sequelize.define<WorkerModel>(
     'Worker',
     {
-      id: uuidPk,
+      id: uuidPk(),
       name: { type: DataTypes.TEXT, allowNull: false },
       sessionId: { type: DataTypes.UUID, allowNull: true },
       host: { type: DataTypes.TEXT, allowNull: false, defaultValue: '' },
@@ -406,12 +407,12 @@ export function getModels(sequelize: Sequelize): Models {
       clusterCapacity: floatNN(0),
       localLoad: floatNN(0),
       clusterLoad: floatNN(0),
-      cpus: int,
-      memoryMb: int,
-      loadAverage: float,
+      cpus: int(),
+      memoryMb: int(),
+      loadAverage: float(),
       version: { type: DataTypes.TEXT, allowNull: true },
       lastHeartbeatAt: { type: DataTypes.DATE, allowNull: true },
-      ...stamps,
+      ...stamps(),
     },
     options('workers'),
   );
@@ -419,7 +420,7 @@ export function getModels(sequelize: Sequelize): Models {
   const TaskExecution = sequelize.define<TaskExecutionModel>(
     'TaskExecution',
     {
-      id: uuidPk,
+      id: uuidPk(),
       projectId: { type: DataTypes.UUID, allowNull: false },
       stageId: { type: DataTypes.UUID, allowNull: false },
       tileId: { type: DataTypes.BIGINT, allowNull: false },
@@ -431,13 +432,13 @@ export function getModels(sequelize: Sequelize): Models {
       workerId: { type: DataTypes.UUID, allowNull: true },
       workerSessionId: { type: DataTypes.UUID, allowNull: true },
       target: { type: DataTypes.TEXT, allowNull: true },
-      workUnits: float,
+      workUnits: float(),
       clusterJobId: { type: DataTypes.TEXT, allowNull: true },
       argv: { type: DataTypes.ARRAY(DataTypes.TEXT), allowNull: false, defaultValue: [] },
       expectedExitCode: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
-      exitCode: int,
-      cpuSeconds: float,
-      peakMemoryMb: float,
+      exitCode: int(),
+      cpuSeconds: float(),
+      peakMemoryMb: float(),
       stdoutPath: { type: DataTypes.TEXT, allowNull: true },
       stderrPath: { type: DataTypes.TEXT, allowNull: true },
       cancelRequested: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
@@ -445,7 +446,7 @@ export function getModels(sequelize: Sequelize): Models {
       submittedAt: { type: DataTypes.DATE, allowNull: true },
       startedAt: { type: DataTypes.DATE, allowNull: true },
       finishedAt: { type: DataTypes.DATE, allowNull: true },
-      ...stamps,
+      ...stamps(),
     },
     options('task_executions'),
   );

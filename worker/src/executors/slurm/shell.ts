@@ -22,7 +22,7 @@ export function shellQuote(value: string): string {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Returns the reason a run cannot be turned into a job script, or null. */
-export function checkRunForScript(run: Pick<PreparedRun, 'argv' | 'env'>): string | null {
+export function checkRunForScript(run: Pick<PreparedRun, 'argv' | 'env' | 'cwd'>): string | null {
   if (run.argv.length === 0 || run.argv[0] === '') return 'the run has no script (argv is empty)';
   const bad = Object.keys(run.env).find((name) => !ENV_NAME.test(name));
   if (bad !== undefined) return `environment variable name ${JSON.stringify(bad)} cannot be exported by a shell`;
