@@ -111,6 +111,8 @@ migrate() {
 }
 
 check_node
+# test/deploy.test.ts validates the compose files offline (docker-compose config) and lints every script (shellcheck).
+apt_install docker-compose shellcheck || warn "docker-compose and shellcheck are missing: test/deploy.test.ts needs them"
 npm_install
 write_env
 start_services

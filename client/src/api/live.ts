@@ -1,17 +1,16 @@
 /**
  * The live state the coordinator pushes over socket.io, folded by one pure reducer. Components read counts, plane
- * revisions and workers from here; queries give the first picture, events keep it current without refetching
- * tables: `stageCounts` replaces a project's counts in place, `planesChanged` bumps the revision of the planes it
- * lists (the tile map refetches only the plane it shows, and only when its revision moved), `workers` replaces the
- * worker list.
+ * revisions and recent executions from here; queries give the first picture, events keep it current without
+ * refetching tables: `stageCounts` replaces a project's counts in place, `planesChanged` bumps the revision of the
+ * planes it lists (the tile map refetches only the plane it shows, and only when its revision moved).
+ * Events about entities that queries also return (`workers`, `project`) are written into the Apollo cache instead
+ * (see cache-sync.ts), so that each field has one source.
  */
 import type {
   ExecutionEvent,
   PlanesChangedEvent,
-  ProjectEvent,
   StageCountsEvent,
   StatusCounts,
-  WorkerEvent,
 } from '@tileflow/shared';
 
 /** A point of a project's progress: tiles completed over all its stages, at a time (ms). */
@@ -31,17 +30,12 @@ export interface ProjectLive {
   stageRevisions: Readonly<Record<string, number>>;
   /** Recent progress samples, oldest first, for throughput and ETA. */
   samples: readonly ProgressSample[];
-  project: ProjectEvent | null;
   /** Most recent finished executions, newest last. */
   executions: readonly ExecutionEvent[];
 }
 
 export interface LiveState {
   projects: Readonly<Record<string, ProjectLive>>;
-  /** Workers by id, as of the last `workers` event (null before the first one). */
-  workers: Readonly<Record<string, WorkerEvent>> | null;
-  /** Order of the last workers event (by name). */
-  workerOrder: readonly string[];
   /** Whether the socket is connected. */
   connected: boolean;
 }
@@ -49,10 +43,7 @@ export interface LiveState {
 export type LiveAction =
   | { type: 'stageCounts'; event: StageCountsEvent; at: number }
   | { type: 'planesChanged'; event: PlanesChangedEvent }
-  | { type: 'workers'; event: WorkerEvent[] }
-  | { type: 'worker'; event: WorkerEvent }
   | { type: 'executions'; event: ExecutionEvent[] }
-  | { type: 'project'; event: ProjectEvent }
   | { type: 'connection'; connected: boolean }
   | { type: 'reset' };
 
@@ -63,7 +54,7 @@ export const MAX_EXECUTIONS = 200;
 /** Plane key for changes that named no plane. */
 export const ANY_PLANE = '*';
 
-export const initialLiveState: LiveState = { projects: {}, workers: null, workerOrder: [], connected: false };
+export const initialLiveState: LiveState = { projects: {}, connected: false };
 
 const emptyProject: ProjectLive = {
   tiles: null,
@@ -71,7 +62,6 @@ const emptyProject: ProjectLive = {
   planeRevisions: {},
   stageRevisions: {},
   samples: [],
-  project: null,
   executions: [],
 };
 
@@ -116,21 +106,6 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
         return { ...p, planeRevisions, stageRevisions };
       });
     }
-    case 'workers': {
-      const workers: Record<string, WorkerEvent> = {};
-      for (const w of action.event) workers[w.workerId] = w;
-      return { ...state, workers, workerOrder: action.event.map((w) => w.workerId) };
-    }
-    case 'worker': {
-      const w = action.event;
-      if (!state.workers) return state;
-      const known = w.workerId in state.workers;
-      return {
-        ...state,
-        workers: { ...state.workers, [w.workerId]: w },
-        workerOrder: known ? state.workerOrder : [...state.workerOrder, w.workerId],
-      };
-    }
     case 'executions': {
       const byProject = new Map<string, ExecutionEvent[]>();
       for (const e of action.event) {
@@ -147,8 +122,6 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
       }
       return next;
     }
-    case 'project':
-      return withProject(state, action.event.projectId, (p) => ({ ...p, project: action.event }));
     case 'connection':
       return state.connected === action.connected ? state : { ...state, connected: action.connected };
     case 'reset':

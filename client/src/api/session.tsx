@@ -2,6 +2,8 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import type { ApolloClient } from '@apollo/client';
 import { ApolloProvider } from '@apollo/client/react';
 import type { TokenStore } from './auth';
+import { applyProjectEvent, applyWorkersEvent } from './cache-sync';
+import { DashboardDocument, WorkersDocument } from './generated';
 import type { ProjectLive, LiveState } from './live';
 import { connectRealtime, type Realtime } from './socket';
 import type { LiveStore } from './store';
@@ -44,7 +46,17 @@ export function ApiProvider(props: {
       void client.clearStore();
       return;
     }
-    const rt = connectRealtime({ token, store, url: realtimeUrl, onUnauthorized: () => tokens.set(null) });
+    const rt = connectRealtime({
+      token,
+      store,
+      url: realtimeUrl,
+      onUnauthorized: () => tokens.set(null),
+      onProject: (e) => applyProjectEvent(client.cache, e),
+      onWorkers: (events) => {
+        // A worker the cache does not know yet: fetch the list once (it is a few rows).
+        if (applyWorkersEvent(client.cache, events)) void client.refetchQueries({ include: [WorkersDocument, DashboardDocument] });
+      },
+    });
     realtime.current = rt;
     // Rooms wanted before this connection existed.
     for (const [projectId, leaves] of wanted.current) {

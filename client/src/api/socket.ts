@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '@tileflow/shared';
+import type { ClientToServerEvents, ProjectEvent, ServerToClientEvents, WorkerEvent } from '@tileflow/shared';
 import type { LiveStore } from './store';
 
 export type TileflowSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -16,6 +16,10 @@ export interface RealtimeOptions {
   store: LiveStore;
   /** Called when the server refuses the token (expired or revoked session). */
   onUnauthorized(): void;
+  /** Worker list updates (written into the Apollo cache by the caller). */
+  onWorkers(events: WorkerEvent[]): void;
+  /** A project's processing flag or input state changed. */
+  onProject(event: ProjectEvent): void;
   /** Where the coordinator is; default: this page's origin. */
   url?: string;
 }
@@ -39,9 +43,9 @@ export function connectRealtime(o: RealtimeOptions): Realtime {
   });
   socket.on('stageCounts', (event) => store.dispatch({ type: 'stageCounts', event, at: Date.now() }));
   socket.on('planesChanged', (event) => store.dispatch({ type: 'planesChanged', event }));
-  socket.on('workers', (event) => store.dispatch({ type: 'workers', event }));
   socket.on('executions', (event) => store.dispatch({ type: 'executions', event }));
-  socket.on('project', (event) => store.dispatch({ type: 'project', event }));
+  socket.on('workers', (events) => o.onWorkers(events));
+  socket.on('project', (event) => o.onProject(event));
 
   return {
     watchProject(projectId) {

@@ -8,10 +8,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EnvReader, readServicesConfig, type ServicesConfig } from '@tileflow/shared';
-import { createSequelize } from '../db/connection.js';
+import { createTestDatabase, type TestDatabase } from '../../../test/helpers.js';
 import { CHANGE_CHANNEL, type ChangeNotice } from '../db/notify.js';
-import { migrateUp } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
 import { SyntheticAcquisition } from '../tools/synth.js';
 import { NASTY_PREFIX, tempDir } from './test-support.js';
@@ -19,50 +17,16 @@ import { createInputWatcher, type InputWatcher, type InputWatcherOptions } from 
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..', '..');
 
-/**
- * A migrated database of its own: the shared helper (test/helpers.ts, a clone of the migrated template) when it is
- * there, otherwise a uniquely named database migrated here.
- */
-async function createDatabase(): Promise<{ config: ServicesConfig['db']; sequelize: Sequelize; drop: () => Promise<void> }> {
-  const helperPath = path.join(repoRoot, 'test', 'helpers.ts');
-  const exists = await fs.access(helperPath).then(
-    () => true,
-    () => false,
-  );
-  if (exists) {
-    const helpers = (await import(helperPath)) as { createTestDatabase: typeof createDatabase };
-    return helpers.createTestDatabase();
-  }
-  const base = readServicesConfig(new EnvReader()).db;
-  const name = `tileflow_input_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = createSequelize(base);
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.close();
-  const config = { ...base, database: name };
-  const sequelize = createSequelize(config);
-  await migrateUp(sequelize);
-  return {
-    config,
-    sequelize,
-    drop: async () => {
-      await sequelize.close();
-      const a = createSequelize(base);
-      await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await a.close();
-    },
-  };
-}
-
 const logger = createLogger('test', process.env.TILEFLOW_TEST_LOG_LEVEL ?? 'warn');
 
-let db: Awaited<ReturnType<typeof createDatabase>>;
+let db: TestDatabase;
 let sequelize: Sequelize;
 let dir: string;
 let cleanupDir: () => Promise<void>;
 const watchers: InputWatcher[] = [];
 
 beforeAll(async () => {
-  db = await createDatabase();
+  db = await createTestDatabase();
   sequelize = db.sequelize;
 });
 afterAll(async () => db?.drop());
@@ -410,5 +374,17 @@ describe('input watcher', () => {
     await until(async () => (await tiles(ida)).length === 2 && (await tiles(idb)).length === 3, 'both projects recorded');
     expect(await tiles(archived)).toEqual([]);
     expect((await project(idb)).input_state).toBe('ok');
+  });
+
+  it('wakes on fs.watch events of the input folder sooner than the next poll', async () => {
+    const acq = new SyntheticAcquisition({ root: dir, format: 'pipeline-json', x: 2, y: 2, z: 2 });
+    await acq.append(4);
+    const id = await createProject(dir);
+    // The next poll is an hour away: only the fs.watch wake-up can record the new tiles.
+    const w = watcher({ pollSeconds: 3600, fsWatch: true });
+    w.start();
+    await until(async () => (await tiles(id)).length === 4, 'the first poll');
+    await acq.append(4);
+    await until(async () => (await tiles(id)).length === 8, 'a poll woken by fs.watch');
   });
 });

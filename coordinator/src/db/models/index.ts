@@ -146,6 +146,8 @@ export interface StageTileStateModel
   z: CreationOptional<number | null>;
   status: CreationOptional<TileStatus>;
   attempts: CreationOptional<number>;
+  /** Attempts made before the last resubmit: the retry policy counts from here. */
+  retryBase: CreationOptional<number>;
   nextAttemptAt: CreationOptional<Date | null>;
   currentExecutionId: CreationOptional<string | null>;
   propagate: CreationOptional<boolean>;
@@ -384,6 +386,7 @@ export function getModels(sequelize: Sequelize): Models {
       z: int(),
       status: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'incomplete' },
       attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      retryBase: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       nextAttemptAt: { type: DataTypes.DATE, allowNull: true },
       currentExecutionId: { type: DataTypes.UUID, allowNull: true },
       propagate: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
