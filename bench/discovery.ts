@@ -178,7 +178,10 @@ const rows: Array<[string, ...string[]]> = [
   ['first cycle (ms)', ...results.map((r) => `${r.firstCycleMs} (${r.firstCycleWritten} written)`)],
   ['  read / compare / write (ms)', ...results.map((r) => Object.values(r.firstCycleTimings as object).join(' / '))],
   ['unchanged cycle, median (ms)', ...results.map((r) => `${r.unchangedCycleMedianMs}`)],
-  [`cycle with ${APPENDED} new tiles (ms)`, ...results.map((r) => `${r.appendedCycleMs} (${r.appendedCycleWritten} written)`)],
+  [
+    `cycle with ${APPENDED} new tiles (ms)`,
+    ...results.map((r) => `${r.appendedCycleMs} (${r.appendedCycleWritten} written)`),
+  ],
   ['  read / compare / write (ms)', ...results.map((r) => Object.values(r.appendedCycleTimings as object).join(' / '))],
   ['restarted watcher cycle (ms)', ...results.map((r) => `${r.restartCycleMs} (${r.restartCycleWritten} written)`)],
   ['  read / compare / write (ms)', ...results.map((r) => Object.values(r.restartCycleTimings as object).join(' / '))],

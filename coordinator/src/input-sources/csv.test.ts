@@ -16,7 +16,15 @@ const write = (text: string, name = 'manifest.csv') => fs.writeFile(path.join(di
 
 describe('csv source', () => {
   it('reads a synthetic manifest: one item per row, extra columns kept as user data', async () => {
-    const acq = new SyntheticAcquisition({ root: dir, format: 'csv', x: 3, y: 3, z: 2, prefix: NASTY_PREFIX, incompleteLag: 1 });
+    const acq = new SyntheticAcquisition({
+      root: dir,
+      format: 'csv',
+      x: 3,
+      y: 3,
+      z: 2,
+      prefix: NASTY_PREFIX,
+      incompleteLag: 1,
+    });
     await acq.writeAll();
     const r = expectRead(await readAll(createInputSource('csv', dir, { completeColumn: 'complete' })));
     expect(r.items).toHaveLength(18);
@@ -31,10 +39,18 @@ describe('csv source', () => {
   it('without a complete column every row is complete; other column names and delimiter', async () => {
     await write('file;plane;session\nrec 1.mp4;3;A\n"rec;2.mp4";;B\n\n', 'rigs.csv');
     const r = expectRead(
-      await readAll(createInputSource('csv', dir, { file: 'rigs.csv', delimiter: ';', pathColumn: 'file', zColumn: 'plane' })),
+      await readAll(
+        createInputSource('csv', dir, { file: 'rigs.csv', delimiter: ';', pathColumn: 'file', zColumn: 'plane' }),
+      ),
     );
     expect(r.items).toEqual([
-      expect.objectContaining({ relativePath: 'rec 1.mp4', z: 3, x: null, isComplete: true, userData: { session: 'A' } }),
+      expect.objectContaining({
+        relativePath: 'rec 1.mp4',
+        z: 3,
+        x: null,
+        isComplete: true,
+        userData: { session: 'A' },
+      }),
       expect.objectContaining({ relativePath: 'rec;2.mp4', z: null, isComplete: true, userData: { session: 'B' } }),
     ]);
   });

@@ -28,7 +28,15 @@ export const CSV_FILE = 'manifest.csv';
 export type ResolvedCsvOptions = Required<Omit<CsvOptions, 'completeColumn'>> & { completeColumn?: string };
 
 export function validateCsvOptions(raw: unknown): OptionsResult<ResolvedCsvOptions> {
-  const r = new OptionsReader(raw, ['file', 'delimiter', 'pathColumn', 'xColumn', 'yColumn', 'zColumn', 'completeColumn']);
+  const r = new OptionsReader(raw, [
+    'file',
+    'delimiter',
+    'pathColumn',
+    'xColumn',
+    'yColumn',
+    'zColumn',
+    'completeColumn',
+  ]);
   const file = r.relativePath('file', CSV_FILE) ?? CSV_FILE;
   const delimiter = r.string('delimiter') ?? ',';
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
@@ -70,7 +78,10 @@ function parseManifest(
     const s = v.trim();
     if (s === '') return null;
     if (!/^-?\d+$/.test(s) || Math.abs(Number(s)) > 2147483647) {
-      throw new InputMalformedError(`column "${column}" must hold an integer, got ${JSON.stringify(v)}`, { line, item: row });
+      throw new InputMalformedError(`column "${column}" must hold an integer, got ${JSON.stringify(v)}`, {
+        line,
+        item: row,
+      });
     }
     return Number(s);
   };
@@ -111,10 +122,13 @@ function parseManifest(
       if (TRUE.has(c)) isComplete = true;
       else if (FALSE.has(c)) isComplete = false;
       else {
-        throw new InputMalformedError(`column "${o.completeColumn}" must be true or false, got ${JSON.stringify(record[completeAt])}`, {
-          line,
-          item: row,
-        });
+        throw new InputMalformedError(
+          `column "${o.completeColumn}" must be true or false, got ${JSON.stringify(record[completeAt])}`,
+          {
+            line,
+            item: row,
+          },
+        );
       }
     }
     const userData: Record<string, unknown> = {};

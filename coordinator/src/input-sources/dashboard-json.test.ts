@@ -14,13 +14,28 @@ afterEach(async () => cleanup());
 
 describe('dashboard-json source', () => {
   it('reads every tile of a synthetic dashboard.json, positions from contents.latticePosition', async () => {
-    const acq = new SyntheticAcquisition({ root: dir, format: 'dashboard-json', x: 4, y: 3, z: 3, prefix: NASTY_PREFIX, skipZ: [1] });
+    const acq = new SyntheticAcquisition({
+      root: dir,
+      format: 'dashboard-json',
+      x: 4,
+      y: 3,
+      z: 3,
+      prefix: NASTY_PREFIX,
+      skipZ: [1],
+    });
     await acq.writeAll();
     const r = expectRead(await readAll(createInputSource('dashboard-json', dir, {})));
     expect(r.items).toHaveLength(36);
     r.items.forEach((item, i) => {
       const p = acq.positionOf(i);
-      expect(item).toMatchObject({ relativePath: acq.relativePathOf(i), x: p.x, y: p.y, z: p.z, stepX: 1, isComplete: true });
+      expect(item).toMatchObject({
+        relativePath: acq.relativePathOf(i),
+        x: p.x,
+        y: p.y,
+        z: p.z,
+        stepX: 1,
+        isComplete: true,
+      });
     });
     expect(r.header).toEqual({ extents: { minX: 0, maxX: 3, minY: 0, maxY: 2, minZ: 0, maxZ: 2 }, skipZ: [1] });
   });

@@ -23,7 +23,12 @@ describe('glob source', () => {
     await acq.writeAll();
     // A folder without its marker is not an item.
     await fs.mkdir(path.join(dir, 'z0009/y0000/x0000'), { recursive: true });
-    const s = createInputSource('glob', dir, { pattern: 'z*/y*/*', marker: 'tile.done', positionPattern: POSITION }, now);
+    const s = createInputSource(
+      'glob',
+      dir,
+      { pattern: 'z*/y*/*', marker: 'tile.done', positionPattern: POSITION },
+      now,
+    );
 
     const first = expectRead(await readAll(s));
     expect(first.items).toHaveLength(12);
@@ -31,7 +36,9 @@ describe('glob source', () => {
 
     clock += 2000;
     const second = expectRead(await readAll(s));
-    expect(second.items.map((i) => i.relativePath)).toEqual([...Array(12).keys()].map((i) => acq.relativePathOf(i)).sort());
+    expect(second.items.map((i) => i.relativePath)).toEqual(
+      [...Array(12).keys()].map((i) => acq.relativePathOf(i)).sort(),
+    );
     expect(second.items.every((i) => !i.pending && i.isComplete)).toBe(true);
     const byPath = new Map(second.items.map((i) => [i.relativePath, i]));
     for (let i = 0; i < 12; i++) {
@@ -48,7 +55,8 @@ describe('glob source', () => {
     await fs.mkdir(path.dirname(file));
     await fs.writeFile(file, 'a');
     const s = createInputSource('glob', dir, { pattern: '**/*.mp4', stableSeconds: 5 }, now);
-    const look = async () => expectRead(await readAll(s)).items.map((i) => ({ path: i.relativePath, pending: i.pending ?? false }));
+    const look = async () =>
+      expectRead(await readAll(s)).items.map((i) => ({ path: i.relativePath, pending: i.pending ?? false }));
 
     expect(await look()).toEqual([{ path: 'cam1/rec 1.mp4', pending: true }]);
     clock += 10_000;

@@ -38,7 +38,8 @@ export function validateGlobOptions(raw: unknown): OptionsResult<ResolvedGlobOpt
   if (positionPattern !== undefined) {
     try {
       new RegExp(positionPattern);
-      if (!/\(\?<[xyz]>/.test(positionPattern)) r.error('positionPattern', 'needs a named group x, y or z, e.g. x(?<x>\\d+)');
+      if (!/\(\?<[xyz]>/.test(positionPattern))
+        r.error('positionPattern', 'needs a named group x, y or z, e.g. x(?<x>\\d+)');
     } catch (e) {
       r.error('positionPattern', `is not a valid regular expression: ${(e as Error).message}`);
     }
@@ -126,15 +127,18 @@ export class GlobInputSource implements InputSource {
     if (rootFailure) return rootFailure;
     const o = this.options;
     const marker = o.marker;
-    const entries = await fg(marker !== undefined ? `${o.pattern.replace(/\/+$/, '')}/${fg.escapePath(marker)}` : o.pattern, {
-      cwd: this.root,
-      onlyFiles: marker !== undefined || o.itemType === 'file',
-      onlyDirectories: marker === undefined && o.itemType === 'directory',
-      dot: false,
-      followSymbolicLinks: false,
-      suppressErrors: true,
-      ignore: o.ignore,
-    });
+    const entries = await fg(
+      marker !== undefined ? `${o.pattern.replace(/\/+$/, '')}/${fg.escapePath(marker)}` : o.pattern,
+      {
+        cwd: this.root,
+        onlyFiles: marker !== undefined || o.itemType === 'file',
+        onlyDirectories: marker === undefined && o.itemType === 'directory',
+        dot: false,
+        followSymbolicLinks: false,
+        suppressErrors: true,
+        ignore: o.ignore,
+      },
+    );
     const paths = marker !== undefined ? entries.map((e) => path.posix.dirname(e)) : entries;
     paths.sort();
     const listing = `${paths.length}\u0000${paths.join('\u0000')}`;

@@ -10,7 +10,8 @@ export async function checkRoot(root: string): Promise<Extract<InputReadResult, 
     st = await fs.stat(root);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { status: 'failed', state: InputState.Missing, message: `root folder ${root} does not exist` };
+    if (code === 'ENOENT')
+      return { status: 'failed', state: InputState.Missing, message: `root folder ${root} does not exist` };
     return { status: 'failed', state: InputState.BadLocation, message: `root folder ${root} cannot be read (${code})` };
   }
   if (!st.isDirectory()) {
@@ -58,7 +59,11 @@ export class WatchedFile {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
-        return { status: 'failed', state: InputState.Missing, message: `input file ${this.relativeFile} not found in ${this.root}` };
+        return {
+          status: 'failed',
+          state: InputState.Missing,
+          message: `input file ${this.relativeFile} not found in ${this.root}`,
+        };
       }
       return {
         status: 'failed',

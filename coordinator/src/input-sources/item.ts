@@ -88,7 +88,7 @@ export function fingerprintOf(item: InputItem): number {
     const v = u[key];
     h.string(key);
     if (typeof v === 'number') h.number(v);
-    else h.string(typeof v === 'string' ? v : JSON.stringify(v) ?? 'undefined');
+    else h.string(typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined'));
   }
   return h.digest();
 }

@@ -53,7 +53,13 @@ export function lineColumn(buf: Buffer, offset: number): { line: number; column:
   return { line, column: offset - lineStart + 1 };
 }
 
-export function malformedAt(buf: Buffer, offset: number, message: string, item?: number, cause?: unknown): InputMalformedError {
+export function malformedAt(
+  buf: Buffer,
+  offset: number,
+  message: string,
+  item?: number,
+  cause?: unknown,
+): InputMalformedError {
   const atEnd = offset >= buf.length;
   const text = atEnd ? `${message}: the file ends too early (still being written?)` : message;
   return new InputMalformedError(text, { offset, ...lineColumn(buf, offset), item }, { cause });

@@ -124,7 +124,10 @@ describe('pipeline-json source', () => {
 
   it('reads the file named in the options', async () => {
     await fs.mkdir(path.join(dir, 'meta'));
-    await fs.writeFile(path.join(dir, 'meta', 'in.json'), JSON.stringify({ tiles: [{ relativePath: 't1', isComplete: 1 }] }));
+    await fs.writeFile(
+      path.join(dir, 'meta', 'in.json'),
+      JSON.stringify({ tiles: [{ relativePath: 't1', isComplete: 1 }] }),
+    );
     const r = expectRead(await readAll(source(dir, { file: 'meta/in.json' })));
     expect(r.items).toMatchObject([{ relativePath: 't1', isComplete: true, x: null, stepZ: null, userData: {} }]);
   });
@@ -132,7 +135,12 @@ describe('pipeline-json source', () => {
   it('treats a tile with a non-integer position or no relativePath as malformed, naming the tile', async () => {
     await fs.writeFile(
       path.join(dir, 'pipeline-input.json'),
-      JSON.stringify({ tiles: [{ relativePath: 'a', position: { x: 0 } }, { relativePath: 'b', position: { x: 1.5 } }] }),
+      JSON.stringify({
+        tiles: [
+          { relativePath: 'a', position: { x: 0 } },
+          { relativePath: 'b', position: { x: 1.5 } },
+        ],
+      }),
     );
     const r = await source().read();
     if (r.status !== 'read') throw new Error(r.status);
@@ -153,7 +161,14 @@ describe('pipeline-json source', () => {
   });
 
   it('reads a dashboard-style tileMap found in pipeline-input.json, as the original did', async () => {
-    const acq = new SyntheticAcquisition({ root: dir, format: 'dashboard-json', x: 2, y: 1, z: 2, manifest: 'pipeline-input.json' });
+    const acq = new SyntheticAcquisition({
+      root: dir,
+      format: 'dashboard-json',
+      x: 2,
+      y: 1,
+      z: 2,
+      manifest: 'pipeline-input.json',
+    });
     await acq.writeAll();
     const r = expectRead(await readAll(source()));
     expect(r.items.map((i) => [i.x, i.y, i.z])).toEqual([
@@ -167,7 +182,10 @@ describe('pipeline-json source', () => {
   it('names the broken tile inside a large file, and pick() skips rejected tiles between picked ones', async () => {
     const good = (i: number) => ({ relativePath: `t${i}`, isComplete: true, position: { x: i, y: 0, z: 0 } });
     const tiles = Array.from({ length: 1200 }, (_, i) => good(i));
-    const text = JSON.stringify({ tiles }).replace('"position":{"x":700,"y":0,"z":0}', '"position":{"x":700,"y":0,"z":0,}');
+    const text = JSON.stringify({ tiles }).replace(
+      '"position":{"x":700,"y":0,"z":0}',
+      '"position":{"x":700,"y":0,"z":0,}',
+    );
     await fs.writeFile(path.join(dir, 'pipeline-input.json'), text);
     const r = await source().read();
     if (r.status !== 'read') throw new Error(r.status);

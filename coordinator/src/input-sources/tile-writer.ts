@@ -90,7 +90,11 @@ export async function upsertTiles(
 }
 
 /** Marks tiles that left the input as missing (never deletes them), with the change notice, in one transaction. */
-export async function markMissing(sequelize: Sequelize, projectId: string, paths: readonly string[]): Promise<WriteResult> {
+export async function markMissing(
+  sequelize: Sequelize,
+  projectId: string,
+  paths: readonly string[],
+): Promise<WriteResult> {
   if (paths.length === 0) return { changed: 0, planes: [] };
   return sequelize.transaction(async (transaction) => {
     const result = await sequelize.query<{ z: number | null }>(

@@ -45,7 +45,12 @@ function watcher(over: Partial<InputWatcherOptions> = {}): InputWatcher {
 }
 
 let projectCount = 0;
-async function createProject(root: string, kind = 'pipeline-json', options: object = {}, parameters: object = {}): Promise<string> {
+async function createProject(
+  root: string,
+  kind = 'pipeline-json',
+  options: object = {},
+  parameters: object = {},
+): Promise<string> {
   const [row] = await sequelize.query<{ id: string }>(
     `INSERT INTO projects (name, root_path, input_kind, input_options, parameters) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
     {
@@ -183,7 +188,9 @@ describe('input watcher', () => {
     expect(await watcher().pollProject(id)).toMatchObject({ outcome: 'read', items: 50, written: 0, missing: 0 });
 
     const after = await tiles(id);
-    expect(after.map((r) => [r.xmin, r.updated_at.getTime()])).toEqual(before.map((r) => [r.xmin, r.updated_at.getTime()]));
+    expect(after.map((r) => [r.xmin, r.updated_at.getTime()])).toEqual(
+      before.map((r) => [r.xmin, r.updated_at.getTime()]),
+    );
     // A notice round trip through the same channel proves none of ours was in flight.
     await sequelize.query(`SELECT pg_notify('${CHANGE_CHANNEL}', $1)`, {
       bind: [JSON.stringify({ type: 'topology', projectId: id })],
@@ -218,7 +225,10 @@ describe('input watcher', () => {
     // A complete tile that changes otherwise (its position) is rewritten but not propagated again.
     await sequelize.query(`UPDATE tiles SET propagate = false WHERE project_id = $1`, { bind: [id] });
     const text = await fs.readFile(acq.manifestPath!, 'utf8');
-    await fs.writeFile(acq.manifestPath!, text.replace('"position":{"x":0,"y":0,"z":0}', '"position":{"x":0,"y":0,"z":7}'));
+    await fs.writeFile(
+      acq.manifestPath!,
+      text.replace('"position":{"x":0,"y":0,"z":0}', '"position":{"x":0,"y":0,"z":7}'),
+    );
     expect(await w.pollProject(id)).toMatchObject({ written: 1, planes: [7] });
     expect((await tiles(id)).filter((r) => r.propagate)).toEqual([]);
     expect((await tiles(id))[0].z).toBe(7);
@@ -231,7 +241,21 @@ describe('input watcher', () => {
     w.start();
     const cli = path.join(repoRoot, 'coordinator', 'src', 'tools', 'synth-cli.ts');
     const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
-    const args = [cli, '--root', dir, '--x', '3', '--y', '3', '--z', '4', '--append-rate', '30', '--incomplete-lag', '1'];
+    const args = [
+      cli,
+      '--root',
+      dir,
+      '--x',
+      '3',
+      '--y',
+      '3',
+      '--z',
+      '4',
+      '--append-rate',
+      '30',
+      '--incomplete-lag',
+      '1',
+    ];
     const child = spawn(tsx, [...args, '--torn-writes', '--torn-pause-ms', '30', '--quiet'], { stdio: 'inherit' });
     const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
     const seenMissing: string[] = [];
@@ -299,7 +323,10 @@ describe('input watcher', () => {
     });
     await fs.rm(acq.manifestPath!);
     expect(await w.pollProject(id)).toMatchObject({ state: 'missing' });
-    expect(await project(id)).toMatchObject({ input_state: 'missing', input_message: expect.stringMatching(/not found/) });
+    expect(await project(id)).toMatchObject({
+      input_state: 'missing',
+      input_message: expect.stringMatching(/not found/),
+    });
     await fs.rm(dir, { recursive: true });
     expect(await w.pollProject(id)).toMatchObject({ state: 'missing' });
     expect(await project(id)).toMatchObject({ input_message: expect.stringMatching(/does not exist/) });
@@ -327,7 +354,9 @@ describe('input watcher', () => {
     ]);
     const p = await project(id);
     expect(p.input_state).toBe('bad-location');
-    expect(p.input_message).toMatch(/2 item\(s\) rejected: "\.\.\/\.\.\/etc" leaves the project root; "a" is listed more than once/);
+    expect(p.input_message).toMatch(
+      /2 item\(s\) rejected: "\.\.\/\.\.\/etc" leaves the project root; "a" is listed more than once/,
+    );
     // No extents in the file: the items' bounds.
     expect(p).toMatchObject({ extent_min_x: 0, extent_max_x: 5, extent_min_z: 0, extent_max_z: 2 });
   });
@@ -337,7 +366,11 @@ describe('input watcher', () => {
     const now = () => clock;
     const acq = new SyntheticAcquisition({ root: dir, format: 'glob-folders', x: 2, y: 2, z: 1, prefix: NASTY_PREFIX });
     await acq.writeAll();
-    const options = { pattern: 'z*/y*/*', marker: 'tile.done', positionPattern: String.raw`z(?<z>\d+)/y(?<y>\d+)/.*x(?<x>\d+)$` };
+    const options = {
+      pattern: 'z*/y*/*',
+      marker: 'tile.done',
+      positionPattern: String.raw`z(?<z>\d+)/y(?<y>\d+)/.*x(?<x>\d+)$`,
+    };
     const id = await createProject(dir, 'glob', options);
     const w = watcher({ now });
     expect(await w.pollProject(id)).toMatchObject({ state: 'ok', items: 4, written: 0 });
@@ -371,7 +404,10 @@ describe('input watcher', () => {
     await sequelize.query(`UPDATE projects SET archived_at = now() WHERE id = $1`, { bind: [archived] });
     const w = watcher({ fsWatch: true });
     w.start();
-    await until(async () => (await tiles(ida)).length === 2 && (await tiles(idb)).length === 3, 'both projects recorded');
+    await until(
+      async () => (await tiles(ida)).length === 2 && (await tiles(idb)).length === 3,
+      'both projects recorded',
+    );
     expect(await tiles(archived)).toEqual([]);
     expect((await project(idb)).input_state).toBe('ok');
   });

@@ -238,7 +238,8 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
         if (w.wakeTimer) return;
         w.wakeTimer = setTimeout(() => {
           w.wakeTimer = null;
-          if (running) void pollProject(w.id).catch((e) => log.error({ err: e, projectId: w.id }, 'poll after fs event failed'));
+          if (running)
+            void pollProject(w.id).catch((e) => log.error({ err: e, projectId: w.id }, 'poll after fs event failed'));
         }, 100);
         w.wakeTimer.unref();
       });

@@ -22,7 +22,10 @@ const positiveNumber = (name: string) => (v: string) => {
   return n;
 };
 const intList = (v: string) => {
-  const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (parts.some((s) => !/^-?\d+$/.test(s))) throw new InvalidArgumentError('--skip-z takes whole numbers, e.g. 3,7');
   return parts.map(Number);
 };
@@ -30,7 +33,9 @@ const intList = (v: string) => {
 const program = new Command('synth')
   .description('Write a synthetic acquisition: tile folders on an x/y/z lattice and their manifest.')
   .requiredOption('--root <dir>', 'acquisition folder (created if missing)')
-  .addOption(new Option('--format <format>', 'what to write').choices(SYNTH_FORMATS as string[]).default('pipeline-json'))
+  .addOption(
+    new Option('--format <format>', 'what to write').choices(SYNTH_FORMATS as string[]).default('pipeline-json'),
+  )
   .option('--x <n>', 'tiles along x', positiveInt('--x'), 4)
   .option('--y <n>', 'tiles along y', positiveInt('--y'), 4)
   .option('--z <n>', 'tiles along z', positiveInt('--z'), 2)
@@ -42,7 +47,11 @@ const program = new Command('synth')
   .option('--manifest <name>', 'manifest file name (default by format)')
   .option('--incomplete-lag <n>', 'newest N tiles listed as not complete yet', wholeNumber('--incomplete-lag'), 0)
   .option('--initial <n>', 'tiles written at once (default: all, or 0 with --append-rate)', wholeNumber('--initial'))
-  .option('--append-rate <tilesPerSecond>', 'keep appending tiles at this rate until the lattice is full', positiveNumber('--append-rate'))
+  .option(
+    '--append-rate <tilesPerSecond>',
+    'keep appending tiles at this rate until the lattice is full',
+    positiveNumber('--append-rate'),
+  )
   .option('--torn-writes', 'rewrite the manifest in place, in two halves (readers see half-written files)')
   .option('--torn-pause-ms <ms>', 'pause between the halves of a torn write', wholeNumber('--torn-pause-ms'), 200)
   .option('--quiet', 'no progress lines');
@@ -86,7 +95,10 @@ async function main(): Promise<void> {
   });
   const write = { torn: o.tornWrites ?? false, tornPauseMs: o.tornPauseMs };
   const progress = () => {
-    if (!o.quiet) process.stdout.write(`${JSON.stringify({ written: acq.written, planned: acq.planned, at: new Date().toISOString() })}\n`);
+    if (!o.quiet)
+      process.stdout.write(
+        `${JSON.stringify({ written: acq.written, planned: acq.planned, at: new Date().toISOString() })}\n`,
+      );
   };
   const initial = o.initial ?? (o.appendRate ? 0 : acq.planned);
   await acq.append(initial, write);

@@ -24,7 +24,13 @@ import path from 'node:path';
  * file.
  */
 export type SynthFormat = 'pipeline-json' | 'dashboard-json' | 'csv' | 'glob-folders' | 'glob-files';
-export const SYNTH_FORMATS: readonly SynthFormat[] = ['pipeline-json', 'dashboard-json', 'csv', 'glob-folders', 'glob-files'];
+export const SYNTH_FORMATS: readonly SynthFormat[] = [
+  'pipeline-json',
+  'dashboard-json',
+  'csv',
+  'glob-folders',
+  'glob-files',
+];
 
 export interface SynthOptions {
   /** The acquisition folder; created if missing. */
