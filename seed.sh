@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Seeds the demo rows (idempotent): the task repository in TILEFLOW_TASK_ROOT (the folder holding checksum.sh,
-# downsample.sh and compare-z.sh, as in tasks/demo), a project on the acquisition in TILEFLOW_ACQUISITION_ROOT
-# (pipeline-input.json inside) writing to TILEFLOW_OUTPUT_ROOT, and its three stages. ARGS go to the seed CLI
+# Seeds the demo rows (idempotent): the task repository in TILEFLOW_DEMO_TASKS (the folder holding checksum.sh,
+# downsample.sh and compare-z.sh, as in tasks/demo), a project on the acquisition in TILEFLOW_DEMO_ACQUISITION
+# (pipeline-input.json inside) writing to TILEFLOW_DEMO_OUTPUT, and its three stages. ARGS go to the seed CLI
 # (--start: start processing at once).
 #
 # Usage:
 #   ./seed.sh [--dry-run] [ARGS...]   natively: node coordinator/dist/db/seeds/cli.js ARGS (build first)
 #   ./seed.sh --compose [-p NAME | --project NAME] [--dry-run] [ARGS...]
 #                                     inside the running api container of the compose deployment (base.sh or up.sh)
-#                                     with this shell's TILEFLOW_TASK_ROOT, TILEFLOW_ACQUISITION_ROOT and
-#                                     TILEFLOW_OUTPUT_ROOT (default: output/ in the acquisition root); they must lie
+#                                     with this shell's TILEFLOW_DEMO_TASKS, TILEFLOW_DEMO_ACQUISITION and
+#                                     TILEFLOW_DEMO_OUTPUT (default: output/ in the acquisition); they must lie
 #                                     under the roots the containers mount (the .env values when they were created)
 #   --dry-run                         print the command, one quoted word a line, instead of running it
 set -euo pipefail
@@ -28,14 +28,14 @@ done
 
 compose_parse_args "${args[@]}"
 if [[ "$use_compose" -eq 1 ]]; then
-  [[ -n "${TILEFLOW_TASK_ROOT:-}" ]] || die "TILEFLOW_TASK_ROOT is not set (.env or the environment)"
-  [[ -n "${TILEFLOW_ACQUISITION_ROOT:-}" ]] || die "TILEFLOW_ACQUISITION_ROOT is not set (.env or the environment)"
+  [[ -n "${TILEFLOW_DEMO_TASKS:-}" ]] || die "TILEFLOW_DEMO_TASKS is not set: the demo's task folder, under TILEFLOW_TASK_ROOT"
+  [[ -n "${TILEFLOW_DEMO_ACQUISITION:-}" ]] || die "TILEFLOW_DEMO_ACQUISITION is not set: the demo acquisition, under TILEFLOW_ACQUISITION_ROOT"
   # The seed's own default output folder is inside the image, where neither the workers nor the host see it.
-  output_root="${TILEFLOW_OUTPUT_ROOT:-${TILEFLOW_ACQUISITION_ROOT%/}/output}"
+  output_root="${TILEFLOW_DEMO_OUTPUT:-${TILEFLOW_DEMO_ACQUISITION%/}/output}"
   compose_run base exec -T \
-    -e "TILEFLOW_TASK_ROOT=$TILEFLOW_TASK_ROOT" \
-    -e "TILEFLOW_ACQUISITION_ROOT=$TILEFLOW_ACQUISITION_ROOT" \
-    -e "TILEFLOW_OUTPUT_ROOT=$output_root" \
+    -e "TILEFLOW_DEMO_TASKS=$TILEFLOW_DEMO_TASKS" \
+    -e "TILEFLOW_DEMO_ACQUISITION=$TILEFLOW_DEMO_ACQUISITION" \
+    -e "TILEFLOW_DEMO_OUTPUT=$output_root" \
     api node coordinator/dist/db/seeds/cli.js
 fi
 

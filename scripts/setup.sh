@@ -4,9 +4,11 @@
 #
 #   1. npm install       when node_modules is missing or older than a package.json or package-lock.json
 #   2. .env              written from .env-template when missing, every secret marked GENERATE filled at random
-#   3. services          scripts/services.sh start ${TILEFLOW_SERVICES:-all}
-#   4. build             tsc -b (incremental: a no-op when nothing changed)
-#   5. migrations        ./migrate.sh up
+#   3. test tools        Debian's shellcheck and docker-compose (the deployment tests use them); a warning, not a
+#                        failure, when they cannot be installed (not root)
+#   4. services          scripts/services.sh start ${TILEFLOW_SERVICES:-all}
+#   5. build             tsc -b (incremental: a no-op when nothing changed)
+#   6. migrations        ./migrate.sh up
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -95,6 +97,10 @@ write_env() {
   load_env_file "$ROOT/.env"
 }
 
+install_tools() {
+  apt_install shellcheck docker-compose || warn "shellcheck and docker-compose are missing: the deployment tests will fail"
+}
+
 start_services() {
   # shellcheck disable=SC2086 # a list of service names on purpose
   bash "$ROOT/scripts/services.sh" start ${TILEFLOW_SERVICES:-all}
@@ -115,6 +121,7 @@ check_node
 apt_install docker-compose shellcheck || warn "docker-compose and shellcheck are missing: test/deploy.test.ts needs them"
 npm_install
 write_env
+install_tools
 start_services
 build
 migrate

@@ -14,9 +14,9 @@ export TILEFLOW_API_PORT TILEFLOW_API_HOST TILEFLOW_URL
 DEMO="$DATA/demo"
 LOGS="$DATA/log"
 mkdir -p "$DEMO" "$LOGS"
-export TILEFLOW_ACQUISITION_ROOT="${TILEFLOW_DEMO_ACQUISITION:-$DEMO/acquisition}"
-export TILEFLOW_OUTPUT_ROOT="$DEMO/output"
-export TILEFLOW_TASK_ROOT="$ROOT/tasks/demo"
+export TILEFLOW_DEMO_ACQUISITION="${TILEFLOW_DEMO_ACQUISITION:-$DEMO/acquisition}"
+export TILEFLOW_DEMO_OUTPUT="${TILEFLOW_DEMO_OUTPUT:-$DEMO/output}"
+export TILEFLOW_DEMO_TASKS="${TILEFLOW_DEMO_TASKS:-$ROOT/tasks/demo}"
 
 if [[ ! -f client/dist/index.html || -n "$(find client/src client/index.html -newer client/dist/index.html -print -quit 2>/dev/null)" ]]; then
   log "building the web client"
@@ -24,6 +24,7 @@ if [[ ! -f client/dist/index.html || -n "$(find client/src client/index.html -ne
 fi
 
 pids=()
+# shellcheck disable=SC2317  # called through the trap
 cleanup() {
   trap - EXIT INT TERM
   log "stopping"
@@ -33,11 +34,11 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # The microscope: 8 × 8 tiles per plane, 12 planes; the first two planes at once, then 16 tiles a second.
-if [[ ! -f "$TILEFLOW_ACQUISITION_ROOT/pipeline-input.json" ]] || [[ "${TILEFLOW_DEMO_RESET:-0}" == 1 ]]; then
-  node coordinator/dist/tools/synth-cli.js --root "$TILEFLOW_ACQUISITION_ROOT" --format pipeline-json \
+if [[ ! -f "$TILEFLOW_DEMO_ACQUISITION/pipeline-input.json" ]] || [[ "${TILEFLOW_DEMO_RESET:-0}" == 1 ]]; then
+  node coordinator/dist/tools/synth-cli.js --root "$TILEFLOW_DEMO_ACQUISITION" --format pipeline-json \
     --x 8 --y 8 --z 12 --bytes 4096 --initial 128 --append-rate 16 >"$LOGS/acquisition.log" 2>&1 &
   pids+=("$!")
-  log "synthetic acquisition growing in $TILEFLOW_ACQUISITION_ROOT (log: $LOGS/acquisition.log)"
+  log "synthetic acquisition growing in $TILEFLOW_DEMO_ACQUISITION (log: $LOGS/acquisition.log)"
 fi
 
 ids=$(node coordinator/dist/db/seeds/cli.js --start) || die "seeding the demo failed"

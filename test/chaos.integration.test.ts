@@ -91,7 +91,12 @@ it('converges after kill -9 of the scheduler, the API, a worker and Redis', asyn
   const redisPort = await freePort();
   redis = await startRedis(redisPort);
   const apiPort = await freePort();
-  const env = { ...stackEnv(db.config.database, randomQueuePrefix(), apiPort), TILEFLOW_REDIS_PORT: String(redisPort) };
+  const healthPort = await freePort();
+  const env = {
+    ...stackEnv(db.config.database, randomQueuePrefix(), apiPort),
+    TILEFLOW_REDIS_PORT: String(redisPort),
+    TILEFLOW_SCHEDULER_HEALTH_PORT: String(healthPort),
+  };
   const start = {
     scheduler: () => startProcess('scheduler', 'coordinator/dist/main.js', ['scheduler'], env),
     api: () => startProcess('api', 'coordinator/dist/main.js', ['api'], env),
@@ -101,6 +106,8 @@ it('converges after kill -9 of the scheduler, the API, a worker and Redis', asyn
   procs.set('scheduler', start.scheduler());
   procs.set('api', start.api());
   await waitHealthy(env.TILEFLOW_URL, procs.get('api')!);
+  // The scheduler-only process answers its own health check (what the compose healthcheck calls).
+  await waitHealthy(`http://127.0.0.1:${healthPort}`, procs.get('scheduler')!);
   procs.set('worker', start.worker());
 
   const complete = () => count(s, `SELECT count(*)::int AS n FROM stage_tile_states WHERE status = 'complete'`);

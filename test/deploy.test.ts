@@ -170,11 +170,11 @@ const SCRIPTS: Record<string, { pre: string[]; files: string[]; rest: string[]; 
       'exec',
       '-T',
       '-e',
-      `TILEFLOW_TASK_ROOT=${TASK_ROOT}`,
+      `TILEFLOW_DEMO_TASKS=${TASK_ROOT}/demo`,
       '-e',
-      `TILEFLOW_ACQUISITION_ROOT=${ACQUISITION_ROOT}`,
+      `TILEFLOW_DEMO_ACQUISITION=${ACQUISITION_ROOT}/demo`,
       '-e',
-      `TILEFLOW_OUTPUT_ROOT=${ACQUISITION_ROOT}/output`,
+      `TILEFLOW_DEMO_OUTPUT=${ACQUISITION_ROOT}/demo/output`,
       'api',
       'node',
       'coordinator/dist/db/seeds/cli.js',
@@ -207,6 +207,8 @@ function dryRun(script: string, args: string[], env: Record<string, string | und
     HOME: os.tmpdir(),
     TILEFLOW_ACQUISITION_ROOT: ACQUISITION_ROOT,
     TILEFLOW_TASK_ROOT: TASK_ROOT,
+    TILEFLOW_DEMO_ACQUISITION: `${ACQUISITION_ROOT}/demo`,
+    TILEFLOW_DEMO_TASKS: `${TASK_ROOT}/demo`,
   };
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) delete full[k];
@@ -267,10 +269,10 @@ describe('compose scripts --dry-run', { timeout: 60_000 }, () => {
   }
 
   it("seed.sh --compose hands the seed this shell's roots, and refuses without them", () => {
-    const r = dryRun('seed.sh', ['--compose', '--dry-run'], { TILEFLOW_OUTPUT_ROOT: '/srv/elsewhere' });
+    const r = dryRun('seed.sh', ['--compose', '--dry-run'], { TILEFLOW_DEMO_OUTPUT: '/srv/elsewhere' });
     expect(r.status).toBe(0);
-    expect(parseArgv(r.stdout)).toContain('TILEFLOW_OUTPUT_ROOT=/srv/elsewhere');
-    for (const name of ['TILEFLOW_TASK_ROOT', 'TILEFLOW_ACQUISITION_ROOT']) {
+    expect(parseArgv(r.stdout)).toContain('TILEFLOW_DEMO_OUTPUT=/srv/elsewhere');
+    for (const name of ['TILEFLOW_DEMO_TASKS', 'TILEFLOW_DEMO_ACQUISITION']) {
       const missing = dryRun('seed.sh', ['--compose', '--dry-run'], { [name]: undefined });
       expect(missing.status, name).not.toBe(0);
       expect(missing.stderr).toContain(`${name} is not set`);

@@ -222,13 +222,11 @@ describe.runIf(slurmConf() !== null)('the shared SLURM', () => {
   });
 
   it('runs a job to its final state, readable by sacct from the job completion file', async () => {
-    const submit = await run('sbatch', [
-      '--parsable',
-      '-o',
-      path.join(dir, '%j.out'),
-      '--wrap',
-      'echo "hello from $SLURM_JOB_ID"; exit 3',
-    ], slurmEnv);
+    const submit = await run(
+      'sbatch',
+      ['--parsable', '-o', path.join(dir, '%j.out'), '--wrap', 'echo "hello from $SLURM_JOB_ID"; exit 3'],
+      slurmEnv,
+    );
     expect(submit.code, submit.stderr).toBe(0);
     const jobId = submit.stdout.trim().split(';')[0];
     expect(jobId).toMatch(/^\d+$/);
@@ -276,7 +274,10 @@ describe('a second instance with its own data folder and ports', () => {
   });
 
   const answers = async () => {
-    const [row] = await pgQuery<{ db: string; who: string }>(config.db, 'SELECT current_database() AS db, current_user AS who');
+    const [row] = await pgQuery<{ db: string; who: string }>(
+      config.db,
+      'SELECT current_database() AS db, current_user AS who',
+    );
     expect(row).toEqual({ db: config.db.database, who: config.db.user });
     expect(await redisCall(config.redis, 'PING')).toBe('PONG');
     expect(await influxPingVersion(config.influx)).toMatch(/^1\./);

@@ -3,6 +3,7 @@
  * metrics writer, the scheduler with the input watchers, and the API server (GraphQL, socket.io, the web client),
  * and hands them down. Nothing starts until `start()`; `stop()` undoes each part in reverse order.
  */
+import http from 'node:http';
 import { Redis } from 'ioredis';
 import type { CoordinatorConfig } from './config/index.js';
 import { createSequelize } from './db/connection.js';
@@ -57,6 +58,14 @@ export function createCoordinator(config: CoordinatorConfig, parts: CoordinatorP
         shutdown.push(() => scheduler.stop());
         await watcher.start();
         shutdown.push(() => watcher.stop());
+        if (config.scheduler.healthPort !== undefined && parts === 'scheduler') {
+          const health = await serveSchedulerHealth(config.api.host, config.scheduler.healthPort, () => {
+            const last = scheduler.lastPassAt();
+            // Healthy while passes keep coming: the tick alone makes one at least every tickMs.
+            return last !== undefined && Date.now() - last.getTime() < Math.max(30_000, config.scheduler.tickMs * 10);
+          });
+          shutdown.push(() => new Promise((resolve) => health.close(resolve)));
+        }
       }
       if (parts === 'api' || parts === 'all') {
         const actions = createSchedulerActions({ sequelize, queues, logger });
@@ -75,4 +84,17 @@ export function createCoordinator(config: CoordinatorConfig, parts: CoordinatorP
       shutdown.length = 0;
     },
   };
+}
+
+/** A scheduler-only process answers GET /healthz (200 while its passes keep coming, 503 otherwise). */
+function serveSchedulerHealth(host: string, port: number, healthy: () => boolean): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const ok = req.url === '/healthz' && healthy();
+    res.writeHead(req.url === '/healthz' ? (ok ? 200 : 503) : 404, { 'content-type': 'text/plain' });
+    res.end(ok ? 'ok\n' : 'not ok\n');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
 }

@@ -39,6 +39,8 @@ export interface CoordinatorConfig {
     dispatchWindow: number;
     /** TILEFLOW_BATCH_SIZE, default 2000: rows per readiness or dispatch batch. */
     batchSize: number;
+    /** TILEFLOW_SCHEDULER_HEALTH_PORT: where a scheduler-only process answers GET /healthz; none by default. */
+    healthPort: number | undefined;
   };
 }
 
@@ -76,6 +78,9 @@ export function readCoordinatorConfig(env: EnvReader = new EnvReader()): Coordin
       queuedRecheckSeconds: env.number('TILEFLOW_QUEUED_RECHECK_SECONDS', 30, 1, 3600),
       dispatchWindow: env.int('TILEFLOW_DISPATCH_WINDOW', 2000, 1, 1_000_000),
       batchSize: env.int('TILEFLOW_BATCH_SIZE', 2000, 1, 100_000),
+      healthPort: env.optionalString('TILEFLOW_SCHEDULER_HEALTH_PORT')
+        ? env.int('TILEFLOW_SCHEDULER_HEALTH_PORT', 0, 0, 65535)
+        : undefined,
     },
   };
 }

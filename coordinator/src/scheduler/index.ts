@@ -33,6 +33,8 @@ export interface Scheduler {
   runOnce(projectIds?: string[]): Promise<void>;
   /** Key in Redis where the scheduler writes the time of its last pass (health). */
   readonly seenKey: string;
+  /** Time of the last completed pass, or undefined before the first. */
+  lastPassAt(): Date | undefined;
 }
 
 /** Redis key holding the ISO time of the scheduler's last pass. */
@@ -51,6 +53,7 @@ export function createScheduler(deps: SchedulerDeps, prefix: string): Scheduler 
   let stopped = true;
   let lastRequeue = 0;
   let requeueAll = true;
+  let lastPass: Date | undefined;
   const seenKey = schedulerSeenKey(prefix);
 
   async function passProject(projectId: string): Promise<void> {
@@ -113,7 +116,8 @@ export function createScheduler(deps: SchedulerDeps, prefix: string): Scheduler 
         log.warn({ err }, 'requeue sweep failed (Redis down?); retried next tick');
       }
     }
-    await redis.set(seenKey, new Date().toISOString(), 'EX', 3600).catch(() => undefined);
+    lastPass = new Date();
+    await redis.set(seenKey, lastPass.toISOString(), 'EX', 3600).catch(() => undefined);
   }
 
   /** Runs passes one at a time; a request during a pass makes one more pass after it. */
@@ -180,6 +184,7 @@ export function createScheduler(deps: SchedulerDeps, prefix: string): Scheduler 
 
   return {
     seenKey,
+    lastPassAt: () => lastPass,
     async start() {
       stopped = false;
       await listen();

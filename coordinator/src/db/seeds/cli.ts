@@ -1,7 +1,8 @@
 /**
  * `node coordinator/dist/db/seeds/cli.js` (what ./seed.sh runs): loads the demo rows.
- * TILEFLOW_TASK_ROOT (default <repo>/tasks/demo), TILEFLOW_ACQUISITION_ROOT (default <data>/demo/acquisition),
- * TILEFLOW_OUTPUT_ROOT (default <data>/demo/output); --start marks the project processing.
+ * TILEFLOW_DEMO_TASKS (default <repo>/tasks/demo), TILEFLOW_DEMO_ACQUISITION (default <data>/demo/acquisition),
+ * TILEFLOW_DEMO_OUTPUT (default <data>/demo/output); --start marks the project processing. (TILEFLOW_TASK_ROOT and
+ * TILEFLOW_ACQUISITION_ROOT are the folders that hold task repositories and acquisitions, not the demo's own.)
  */
 import path from 'node:path';
 import { EnvReader, readServicesConfig } from '@tileflow/shared';
@@ -14,9 +15,9 @@ const dataDir = path.resolve(repoRoot, env.string('TILEFLOW_DATA_DIR', '.data'))
 const sequelize = createSequelize(readServicesConfig(env).db);
 try {
   const ids = await seedDemo(sequelize, {
-    taskRoot: path.resolve(env.string('TILEFLOW_TASK_ROOT', path.join(repoRoot, 'tasks', 'demo'))),
-    acquisitionRoot: path.resolve(env.string('TILEFLOW_ACQUISITION_ROOT', path.join(dataDir, 'demo', 'acquisition'))),
-    outputRoot: path.resolve(env.string('TILEFLOW_OUTPUT_ROOT', path.join(dataDir, 'demo', 'output'))),
+    taskRoot: path.resolve(env.string('TILEFLOW_DEMO_TASKS', path.join(repoRoot, 'tasks', 'demo'))),
+    acquisitionRoot: path.resolve(env.string('TILEFLOW_DEMO_ACQUISITION', path.join(dataDir, 'demo', 'acquisition'))),
+    outputRoot: path.resolve(env.string('TILEFLOW_DEMO_OUTPUT', path.join(dataDir, 'demo', 'output'))),
     start: process.argv.includes('--start'),
   });
   console.log(JSON.stringify(ids));

@@ -168,13 +168,21 @@ describe.skipIf(conf === null)('SLURM executor on the real SLURM', () => {
   it('extra arguments that would override the log files or job name are refused before sbatch', { timeout: 30_000 }, async () => {
     const ex = make();
     const s = await script('ok.sh', 'exit 0');
-    const bad = [['--output=/tmp/elsewhere'], ['--err=/tmp/x'], ['-J', 'other'], ['--job-name=x'], ['--chdir=/'], ['--qos', 'short']];
-    const runs = bad.map((extraArgs) => run([s], { clusterOptions: { extraArgs } }));
+    // Each case and the element the message must name.
+    const cases: Array<[string[], string]> = [
+      [['--output=/tmp/elsewhere'], '--output=/tmp/elsewhere'],
+      [['--err=/tmp/x'], '--err=/tmp/x'],
+      [['-J', 'other'], '-J'],
+      [['--job-name=x'], '--job-name=x'],
+      [['--chdir=/'], '--chdir=/'],
+      [['--qos', 'short'], 'short'],
+    ];
+    const runs = cases.map(([extraArgs]) => run([s], { clusterOptions: { extraArgs } }));
     for (const r of runs) await ex.start(r);
     for (const [i, r] of runs.entries()) {
       const out = await rec.finished(r.executionId);
       expect(out).toMatchObject({ ending: 'failed-to-start', failureReason: 'submit-failed' });
-      expect(out.message).toContain(JSON.stringify(bad[i][0]));
+      expect(out.message).toContain(JSON.stringify(cases[i][1]));
     }
     expect(ex.stats().submissions).toBe(0);
   });
@@ -265,7 +273,8 @@ describe.skipIf(conf === null)('SLURM executor on the real SLURM', () => {
     const s = await script('gated.sh', `while [ ! -e ${JSON.stringify(gate)} ]; do sleep 0.2; done; exit "$1"`);
     const singles = [run([s, '0']), run([s, '4'])];
     const tasks = [run([s, '5']), run([s, '6'])];
-    const quick = run([await script('quick.sh', 'exit 7')]);
+    const quickGate = path.join(dir, 'quick-gate');
+    const quick = run([await script('quick.sh', `while [ ! -e ${JSON.stringify(quickGate)} ]; do sleep 0.2; done; exit 7`)]);
     const handed = [
       ...(await Promise.all([...singles, quick].map((r) => first.start(r)))),
       ...(await first.startMany(tasks)),
@@ -277,6 +286,7 @@ describe.skipIf(conf === null)('SLURM executor on the real SLURM', () => {
     // While no executor watches: `quick` finishes, then the gated jobs are released.
     const second = make({}, rec);
     const all = [...singles, quick, ...tasks];
+    await fs.writeFile(quickGate, '');
     await eventually(() => jobState(handed[2].clusterJobId!) === 'COMPLETED', 20_000);
     await second.reattach(all.map((r, i) => ({ executionId: r.executionId, clusterJobId: handed[i].clusterJobId!, stdoutPath: r.stdoutPath, stderrPath: r.stderrPath })));
     expect(second.running().sort()).toEqual(all.map((r) => r.executionId).sort());
