@@ -18,7 +18,7 @@ import { QueryTypes } from 'sequelize';
 import { EnvReader, readServicesConfig } from '@tileflow/shared';
 import { createSequelize } from '../coordinator/src/db/connection.js';
 import { migrateUp } from '../coordinator/src/db/migrate.js';
-import { createInputWatcher } from '../coordinator/src/input-sources/watcher.js';
+import { createInputWatcher, type InputWatcher } from '../coordinator/src/input-sources/watcher.js';
 import { createLogger } from '../coordinator/src/logger.js';
 import { SyntheticAcquisition } from '../coordinator/src/tools/synth.js';
 
@@ -99,7 +99,7 @@ async function runSize(n: number): Promise<SizeResult> {
       `INSERT INTO projects (name, root_path, input_kind) VALUES ($1, $2, 'pipeline-json') RETURNING id`,
       { bind: [`bench-${n}`, root], type: QueryTypes.SELECT },
     );
-    const watcher = createInputWatcher({ sequelize, logger, fsWatch: false });
+    let watcher: InputWatcher | null = createInputWatcher({ sequelize, logger, fsWatch: false });
 
     process.stderr.write(`${n}: first cycle…\n`);
     let t = performance.now();
@@ -122,12 +122,15 @@ async function runSize(n: number): Promise<SizeResult> {
     const appended = await watcher.pollProject(id);
     const appendedCycleMs = performance.now() - t;
 
+    // A restarted coordinator: the first watcher goes away (its index with it), a new one starts from the table.
+    await watcher.stop();
+    watcher = null;
+    global.gc?.();
     process.stderr.write(`${n}: restarted watcher…\n`);
     const restarted = createInputWatcher({ sequelize, logger, fsWatch: false });
     t = performance.now();
     const restart = await restarted.pollProject(id);
     const restartCycleMs = performance.now() - t;
-    await watcher.stop();
     await restarted.stop();
 
     const [{ count }] = await sequelize.query<{ count: number }>(
@@ -168,6 +171,7 @@ async function runSize(n: number): Promise<SizeResult> {
   }
 }
 
+const loadAtStart = os.loadavg();
 const results: SizeResult[] = [];
 for (const n of sizes) results.push(await runSize(n));
 
@@ -201,7 +205,10 @@ await fs.writeFile(
       node: process.version,
       cpus: os.cpus().length,
       targets: { unchangedCycleMsAt100k: 200, rssMBAt1M: 1024 },
-      note: 'RSS is the whole benchmark process (watcher + generator + tsx); peak RSS is cumulative across sizes.',
+      loadAverage: { start: loadAtStart, end: os.loadavg() },
+      note:
+        'RSS is the whole benchmark process (watcher, generator, tsx); peak RSS is cumulative across sizes. ' +
+        'Run with `node --expose-gc --import tsx bench/discovery.ts` to collect garbage before RSS is read.',
       results,
     },
     null,

@@ -137,7 +137,7 @@ async function pipelineRun(script: string, dir: string): Promise<{ seconds: numb
       );
       if (done.n !== last) {
         last = done.n;
-        process.stderr.write(`\r  ${done.n}/${RUNS} executions complete`);
+        if (process.stderr.isTTY) process.stderr.write(`\r  ${done.n}/${RUNS} executions complete`);
       }
       if (done.n >= RUNS) break;
       if (procs.some((p) => p.child.exitCode !== null)) throw new Error(procs.map((p) => p.output()).join('\n'));
@@ -153,7 +153,7 @@ async function pipelineRun(script: string, dir: string): Promise<{ seconds: numb
     if (dup.n > 0) throw new Error(`${dup.n} tiles recorded complete more than once`);
     return { seconds, perTaskMs: (seconds * 1000) / RUNS };
   } finally {
-    for (const p of procs) await p.kill('SIGTERM');
+    for (const p of [...procs].reverse()) await p.kill('SIGTERM');
     await s.close();
   }
 }
@@ -219,7 +219,7 @@ async function latencyRun(script: string, dir: string): Promise<{ p50: number; p
     const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
     return { p50: q(0.5), p95: q(0.95), max: latencies[latencies.length - 1], samples: latencies.length };
   } finally {
-    for (const p of procs) await p.kill('SIGTERM');
+    for (const p of [...procs].reverse()) await p.kill('SIGTERM');
     await s.close();
   }
 }

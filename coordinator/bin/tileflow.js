@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const entry = new URL('../dist/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
-  process.stderr.write(`tileflow: ${fileURLToPath(entry)} is missing: run \`npm run build\` at the repository root first\n`);
+  process.stderr.write(
+    `tileflow: ${fileURLToPath(entry)} is missing: run \`npm run build\` at the repository root first\n`,
+  );
   process.exit(1);
 }
 await import(entry.href);

@@ -40,8 +40,12 @@ export interface DaemonDeps {
   /** Absent when this worker has no cluster. */
   makeCluster?: (events: ExecutorEvents) => Executor;
   version: string;
-  /** Extra capacity, as a fraction of local capacity, claimed ahead so a slot never waits for a round trip. */
-  prefetch?: number;
+  /**
+   * Most work claimed ahead of the local capacity, as a multiple of it (default 16). The buffer actually kept is
+   * sized from measured figures: enough runs to cover one claim round trip at the current task duration, so long
+   * tasks keep about one capacity's worth claimed and sub-second tasks keep their slots busy.
+   */
+  maxPrefetch?: number;
   /** Milliseconds between polls of empty queues. */
   idleMs?: number;
 }
@@ -133,7 +137,13 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   const { config, api, logger } = deps;
   const log = logger.child({ worker: config.name });
   const idleMs = deps.idleMs ?? 100;
-  const prefetch = deps.prefetch ?? 1;
+  const maxPrefetch = deps.maxPrefetch ?? 16;
+  /** Moving averages (ms) of a local run and of a claim round trip. */
+  let taskMs = 1000;
+  let claimMs = 10;
+  const ewma = (avg: number, sample: number) => avg * 0.9 + sample * 0.1;
+  /** How far ahead of the capacity to claim: one round trip's worth of runs, at least one capacity. */
+  const prefetch = () => Math.min(maxPrefetch, Math.max(1, Math.ceil((2 * claimMs) / Math.max(taskMs, 1))));
   let state: DaemonState = 'starting';
   let workerId = '';
   let sessionId = '';
@@ -169,6 +179,9 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       const c = running.get(outcome.executionId);
       if (!c) return;
       running.delete(outcome.executionId);
+      if (c.target === ExecutionTarget.Local && outcome.startedAt) {
+        taskMs = ewma(taskMs, outcome.finishedAt.getTime() - outcome.startedAt.getTime());
+      }
       if (c.target === ExecutionTarget.Local) localUnits -= c.units;
       else clusterUnits -= c.units;
       reporter?.add({
@@ -189,7 +202,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
 
   /** Where a task of this stage would go now, or nothing if there is no room for it. */
   function chooseTarget(offer: StageOffer): ExecutionTarget | undefined {
-    const localRoom = directive.localCapacity * (1 + prefetch) - localUnits - bufferedUnits;
+    const localRoom = directive.localCapacity * (1 + prefetch()) - localUnits - bufferedUnits;
     const clusterRoom = directive.clusterCapacity - clusterUnits;
     const fitsLocal = offer.localWorkUnits <= localRoom && directive.localCapacity > 0;
     const fitsCluster = cluster !== undefined && offer.clusterWorkUnits <= clusterRoom && directive.clusterCapacity > 0;
@@ -294,6 +307,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       }
       claims.push({ spec: t.spec, target: t.target, units: t.units, run });
     }
+    const claimStart = Date.now();
     const rejected = await reporter!.claim(
       claims.map((c) => ({
         executionId: c.spec.executionId,
@@ -306,6 +320,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         at: now,
       })),
     );
+    claimMs = ewma(claimMs, Date.now() - claimStart);
     const early = new Map(failedEarly.map((f) => [f.c.spec.executionId, f.message]));
     for (const c of claims) {
       const id = c.spec.executionId;

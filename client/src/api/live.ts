@@ -28,6 +28,8 @@ export interface ProjectLive {
   planeRevisions: Readonly<Record<string, number>>;
   /** Revision per stage id: moves whenever a planesChanged event names the stage. */
   stageRevisions: Readonly<Record<string, number>>;
+  /** Moves when the input source recorded or changed tiles (a change with no stage): new planes may exist. */
+  inputRevision: number;
   /** Recent progress samples, oldest first, for throughput and ETA. */
   samples: readonly ProgressSample[];
   /** Most recent finished executions, newest last. */
@@ -61,6 +63,7 @@ const emptyProject: ProjectLive = {
   counts: {},
   planeRevisions: {},
   stageRevisions: {},
+  inputRevision: 0,
   samples: [],
   executions: [],
 };
@@ -97,13 +100,15 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
         const stageRevisions = { ...p.stageRevisions };
         const planes = new Set<string>();
         const stages = new Set<string>();
+        let input = false;
         for (const change of event.planes) {
           planes.add(change.z === null ? ANY_PLANE : String(change.z));
           if (change.stageId !== null) stages.add(change.stageId);
+          else input = true;
         }
         for (const key of planes) planeRevisions[key] = (planeRevisions[key] ?? 0) + 1;
         for (const id of stages) stageRevisions[id] = (stageRevisions[id] ?? 0) + 1;
-        return { ...p, planeRevisions, stageRevisions };
+        return { ...p, planeRevisions, stageRevisions, inputRevision: p.inputRevision + (input ? 1 : 0) };
       });
     }
     case 'executions': {

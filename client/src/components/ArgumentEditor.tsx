@@ -191,6 +191,8 @@ export function ArgumentEditor(props: ArgumentEditorProps) {
             key={name}
             type="button"
             className="param-chip param-offer"
+            aria-label={`Insert parameter ${name}`}
+            title={`Insert \${${name}}`}
             data-palette="1"
             disabled={props.disabled}
             onMouseDown={(e) => e.preventDefault()}

@@ -5,10 +5,7 @@ import type { SessionTokens } from './tokens.js';
 import { findUser, type PublicUser } from './users.js';
 
 /** Who is calling: a signed-in user, a worker daemon (worker token), or nobody. */
-export type Caller =
-  | { kind: 'user'; user: PublicUser }
-  | { kind: 'worker' }
-  | { kind: 'anonymous' };
+export type Caller = { kind: 'user'; user: PublicUser } | { kind: 'worker' } | { kind: 'anonymous' };
 
 export interface Authenticator {
   /** The caller for a bearer token (from `Authorization: Bearer …` or socket.io's `auth.token`). */

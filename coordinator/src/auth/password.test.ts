@@ -14,7 +14,14 @@ describe('passwords', () => {
   });
 
   it('never matches a malformed hash', async () => {
-    for (const bad of ['', 'plain', 'scrypt$1$2$3', 'bcrypt$32768$8$1$AAAA$AAAA', 'scrypt$x$8$1$AAAA$AAAA', 'scrypt$1024$8$1$AAAA$']) {
+    for (const bad of [
+      '',
+      'plain',
+      'scrypt$1$2$3',
+      'bcrypt$32768$8$1$AAAA$AAAA',
+      'scrypt$x$8$1$AAAA$AAAA',
+      'scrypt$1024$8$1$AAAA$',
+    ]) {
       expect(await verifyPassword('x', bad), bad).toBe(false);
     }
   });

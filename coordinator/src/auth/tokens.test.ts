@@ -30,7 +30,14 @@ describe('session tokens', () => {
   it('refuses unsigned (alg none) tokens', async () => {
     const header = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
     const body = Buffer.from(
-      JSON.stringify({ sub: claims.userId, username: 'ada', role: 'admin', iss: 'tileflow', aud: 'tileflow-api', exp: 9999999999 }),
+      JSON.stringify({
+        sub: claims.userId,
+        username: 'ada',
+        role: 'admin',
+        iss: 'tileflow',
+        aud: 'tileflow-api',
+        exp: 9999999999,
+      }),
     ).toString('base64url');
     expect(await createSessionTokens(secret, 1).verify(`${header}.${body}.`)).toBeNull();
   });

@@ -36,7 +36,11 @@ export function createSessionTokens(secret: string, sessionHours: number): Sessi
     async verify(token) {
       try {
         const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
-        if (typeof payload.sub !== 'string' || typeof payload.username !== 'string' || typeof payload.role !== 'string') {
+        if (
+          typeof payload.sub !== 'string' ||
+          typeof payload.username !== 'string' ||
+          typeof payload.role !== 'string'
+        ) {
           return null;
         }
         return { userId: payload.sub, username: payload.username, role: payload.role as UserRole };

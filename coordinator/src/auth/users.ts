@@ -1,4 +1,4 @@
-import type { Sequelize } from 'sequelize';
+import { UniqueConstraintError, type Sequelize } from 'sequelize';
 import { USER_ROLES, UserRole } from '@tileflow/shared';
 import { getModels, type UserRow } from '../db/models/index.js';
 import type { Logger } from '../logger.js';
@@ -48,16 +48,31 @@ export async function createUser(
     errors.push({ field: 'username', message: `user "${input.username}" already exists: choose another name` });
   }
   if (errors.length > 0) return { user: null, errors };
-  const created = await User.create({
-    username: input.username,
-    passwordHash: await hashPassword(input.password),
-    role: input.role,
-  });
-  return { user: toPublicUser(created.get({ plain: true })), errors: [] };
+  try {
+    const created = await User.create({
+      username: input.username,
+      passwordHash: await hashPassword(input.password),
+      role: input.role,
+    });
+    return { user: toPublicUser(created.get({ plain: true })), errors: [] };
+  } catch (err) {
+    // Another process created the same name between the check and the insert.
+    if (err instanceof UniqueConstraintError) {
+      return {
+        user: null,
+        errors: [{ field: 'username', message: `user "${input.username}" already exists: choose another name` }],
+      };
+    }
+    throw err;
+  }
 }
 
 /** The user whose name and password match, or null (the same answer for an unknown name and a wrong password). */
-export async function authenticate(sequelize: Sequelize, username: string, password: string): Promise<PublicUser | null> {
+export async function authenticate(
+  sequelize: Sequelize,
+  username: string,
+  password: string,
+): Promise<PublicUser | null> {
   const { User } = getModels(sequelize);
   const row = await User.findOne({ where: { username }, raw: true });
   if (!row) {
@@ -69,8 +84,7 @@ export async function authenticate(sequelize: Sequelize, username: string, passw
 }
 
 /** A valid hash of a random string, checked against when the user does not exist. */
-const DUMMY_HASH =
-  'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$' + Buffer.alloc(64, 1).toString('base64');
+const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$' + Buffer.alloc(64, 1).toString('base64');
 
 export async function findUser(sequelize: Sequelize, id: string): Promise<PublicUser | null> {
   const row = await getModels(sequelize).User.findByPk(id, { raw: true });
@@ -127,7 +141,11 @@ export async function ensureFirstAdmin(
     role: UserRole.Admin,
   });
   if (result.errors.length > 0) {
-    const detail = result.errors.map((e) => `${e.field === 'username' ? 'TILEFLOW_ADMIN_USER' : 'TILEFLOW_ADMIN_PASSWORD'}: ${e.message}`);
+    // Another coordinator process made it at the same moment.
+    if ((await User.count()) > 0) return 'exists';
+    const detail = result.errors.map(
+      (e) => `${e.field === 'username' ? 'TILEFLOW_ADMIN_USER' : 'TILEFLOW_ADMIN_PASSWORD'}: ${e.message}`,
+    );
     throw new Error(`Cannot create the first admin: ${detail.join('; ')}`);
   }
   logger.info({ username: auth.adminUser }, 'created the first admin from TILEFLOW_ADMIN_USER');

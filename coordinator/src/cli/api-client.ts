@@ -41,19 +41,25 @@ export function createApiClient(url: string, credentials: Credentials): ApiClien
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new CliError(`Cannot reach the coordinator at ${url} (${cause}): is it running? Set TILEFLOW_URL if it is elsewhere.`);
+      throw new CliError(
+        `Cannot reach the coordinator at ${url} (${cause}): is it running? Set TILEFLOW_URL if it is elsewhere.`,
+      );
     }
     let body: GraphQLResponse<T>;
     try {
       body = (await res.json()) as GraphQLResponse<T>;
     } catch {
-      throw new CliError(`${endpoint} answered HTTP ${res.status} without GraphQL: is TILEFLOW_URL the coordinator's address?`);
+      throw new CliError(
+        `${endpoint} answered HTTP ${res.status} without GraphQL: is TILEFLOW_URL the coordinator's address?`,
+      );
     }
     if (body.errors?.length) {
       const first = body.errors[0];
       const code = first.extensions?.code;
       if (code === 'UNAUTHENTICATED') {
-        throw new CliError(`Not signed in: ${first.message}. Set TILEFLOW_TOKEN, or TILEFLOW_USER and TILEFLOW_PASSWORD.`);
+        throw new CliError(
+          `Not signed in: ${first.message}. Set TILEFLOW_TOKEN, or TILEFLOW_USER and TILEFLOW_PASSWORD.`,
+        );
       }
       throw new CliError(body.errors.map((e) => e.message).join('; '));
     }

@@ -28,11 +28,16 @@ interface Run {
 }
 
 /** Runs the CLI from `cwd` (a folder without a .env above it unless the test writes one) with only `env`. */
-function tileflow(args: string[], o: { env?: Record<string, string>; cwd?: string; stdin?: string; auth?: boolean } = {}): Promise<Run> {
+function tileflow(
+  args: string[],
+  o: { env?: Record<string, string>; cwd?: string; stdin?: string; auth?: boolean } = {},
+): Promise<Run> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: work,
-    ...(o.auth === false ? {} : { TILEFLOW_URL: h.url, TILEFLOW_USER: h.admin.username, TILEFLOW_PASSWORD: h.admin.password }),
+    ...(o.auth === false
+      ? {}
+      : { TILEFLOW_URL: h.url, TILEFLOW_USER: h.admin.username, TILEFLOW_PASSWORD: h.admin.password }),
     ...o.env,
   };
   return new Promise((resolve, reject) => {
@@ -70,41 +75,83 @@ describe('tileflow CLI', () => {
   let childId: string;
 
   it('project create prints the new id; bad input goes to stderr with a non-zero code', async () => {
-    const r = await tileflow(['project', 'create', '--name', 'Sample 1', '--root', 'acquisitions/sample-1', '--log-root', 'logs']);
+    const r = await tileflow([
+      'project',
+      'create',
+      '--name',
+      'Sample 1',
+      '--root',
+      'acquisitions/sample-1',
+      '--log-root',
+      'logs',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     projectId = r.stdout.trim();
     expect(projectId).toMatch(UUID);
-    const p = await h.gql(`query($id: ID!) { project(id: $id) { name rootPath logRootPath inputKind } }`, { id: projectId });
-    expect(p.data.project).toEqual({ name: 'Sample 1', rootPath: root, logRootPath: path.join(work, 'logs'), inputKind: 'PIPELINE_JSON' });
+    const p = await h.gql(`query($id: ID!) { project(id: $id) { name rootPath logRootPath inputKind } }`, {
+      id: projectId,
+    });
+    expect(p.data.project).toEqual({
+      name: 'Sample 1',
+      rootPath: root,
+      logRootPath: path.join(work, 'logs'),
+      inputKind: 'PIPELINE_JSON',
+    });
 
-    const glob = await tileflow(['project', 'create', '--name', 'Videos', '--root', root, '--input', 'glob', '--pattern', '*.mp4']);
+    const glob = await tileflow([
+      'project',
+      'create',
+      '--name',
+      'Videos',
+      '--root',
+      root,
+      '--input',
+      'glob',
+      '--pattern',
+      '*.mp4',
+    ]);
     expect(glob.code).toBe(0);
-    const g = await h.gql(`query($id: ID!) { project(id: $id) { inputKind inputOptions } }`, { id: glob.stdout.trim() });
+    const g = await h.gql(`query($id: ID!) { project(id: $id) { inputKind inputOptions } }`, {
+      id: glob.stdout.trim(),
+    });
     expect(g.data.project).toEqual({ inputKind: 'GLOB', inputOptions: { pattern: '*.mp4' } });
 
-    const bad = await tileflow(['project', 'create', '--name', 'Bad', '--root', path.join(work, 'missing')]);
+    const [bad, badKind] = await Promise.all([
+      tileflow(['project', 'create', '--name', 'Bad', '--root', path.join(work, 'missing')]),
+      tileflow(['project', 'create', '--name', 'Bad', '--root', root, '--input', 'xml']),
+    ]);
     expect(bad.code).not.toBe(0);
     expect(bad.stdout).toBe('');
     expect(bad.stderr).toMatch(/rootPath: .*does not exist/);
-
-    const badKind = await tileflow(['project', 'create', '--name', 'Bad', '--root', root, '--input', 'xml']);
     expect(badKind.code).not.toBe(0);
     expect(badKind.stderr).toMatch(/--input.*xml|xml.*pipeline-json/s);
   }, 60_000);
 
   it('stage add prints the new id, makes or reuses the task definition and defaults the output folder', async () => {
     const r = await tileflow([
-      'stage', 'add', '--project', projectId, '--name', 'align', '--script', 'scripts/align.sh',
-      '--arg', '${CHANNEL}', '--arg=--fast',
+      'stage',
+      'add',
+      '--project',
+      projectId,
+      '--name',
+      'align',
+      '--script',
+      'scripts/align.sh',
+      '--arg',
+      '${CHANNEL}',
+      '--arg=--fast',
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     stageId = r.stdout.trim();
     expect(stageId).toMatch(UUID);
-    const s = await h.gql(`query($id: ID!) { stage(id: $id) { name kind parentId outputPath taskDefinition { id scriptPath args } } }`, {
-      id: stageId,
-    });
+    const s = await h.gql(
+      `query($id: ID!) { stage(id: $id) { name kind parentId outputPath taskDefinition { id scriptPath args } } }`,
+      {
+        id: stageId,
+      },
+    );
     expect(s.data.stage).toMatchObject({
       name: 'align',
       kind: 'MAP',
@@ -114,23 +161,75 @@ describe('tileflow CLI', () => {
     });
 
     const child = await tileflow([
-      'stage', 'add', '--project', projectId, '--name', 'stitch', '--script', script, '--arg', '${CHANNEL}', '--arg', 'fast',
-      '--parent', stageId, '--kind', 'adjacent-z', '--output', 'out/stitch',
+      'stage',
+      'add',
+      '--project',
+      projectId,
+      '--name',
+      'stitch',
+      '--script',
+      script,
+      '--arg',
+      '${CHANNEL}',
+      '--arg',
+      'fast',
+      '--parent',
+      stageId,
+      '--kind',
+      'adjacent-z',
+      '--output',
+      'out/stitch',
     ]);
     expect(child.code).toBe(0);
     childId = child.stdout.trim();
     const c = await h.gql(`query($id: ID!) { stage(id: $id) { kind parentId outputPath } }`, { id: childId });
-    expect(c.data.stage).toEqual({ kind: 'ADJACENT_Z', parentId: stageId, outputPath: path.join(work, 'out', 'stitch') });
+    expect(c.data.stage).toEqual({
+      kind: 'ADJACENT_Z',
+      parentId: stageId,
+      outputPath: path.join(work, 'out', 'stitch'),
+    });
 
-    const again = await tileflow(['stage', 'add', '--project', projectId, '--name', 'align2', '--script', script, '--arg', '${CHANNEL}', '--arg=--fast']);
+    const again = await tileflow([
+      'stage',
+      'add',
+      '--project',
+      projectId,
+      '--name',
+      'align2',
+      '--script',
+      script,
+      '--arg',
+      '${CHANNEL}',
+      '--arg=--fast',
+    ]);
     expect(again.code).toBe(0);
     const defs = await h.gql('{ taskDefinitions { id scriptPath args } }');
     expect(defs.data.taskDefinitions).toHaveLength(2);
 
-    const foreign = await tileflow(['stage', 'add', '--project', projectId, '--name', 'x', '--script', script, '--parent', 'nope']);
+    const foreign = await tileflow([
+      'stage',
+      'add',
+      '--project',
+      projectId,
+      '--name',
+      'x',
+      '--script',
+      script,
+      '--parent',
+      'nope',
+    ]);
     expect(foreign.code).not.toBe(0);
     expect(foreign.stderr).toMatch(/parentId: no stage with id "nope"/);
-    const noProject = await tileflow(['stage', 'add', '--project', '00000000-0000-4000-8000-000000000000', '--name', 'x', '--script', script]);
+    const noProject = await tileflow([
+      'stage',
+      'add',
+      '--project',
+      '00000000-0000-4000-8000-000000000000',
+      '--name',
+      'x',
+      '--script',
+      script,
+    ]);
     expect(noProject.code).not.toBe(0);
     expect(noProject.stderr).toMatch(/No project with id/);
   }, 60_000);
@@ -140,12 +239,17 @@ describe('tileflow CLI', () => {
     expect(start).toMatchObject({ code: 0, stdout: `project ${projectId} processing\n` });
     const pauseStage = await tileflow(['pause', '--project', projectId, '--stage', stageId]);
     expect(pauseStage).toMatchObject({ code: 0, stdout: `stage ${stageId} paused\n` });
-    const q = await h.gql(`query($p: ID!, $s: ID!) { project(id: $p) { isProcessing } stage(id: $s) { isProcessing } }`, {
-      p: projectId,
-      s: stageId,
-    });
+    const q = await h.gql(
+      `query($p: ID!, $s: ID!) { project(id: $p) { isProcessing } stage(id: $s) { isProcessing } }`,
+      {
+        p: projectId,
+        s: stageId,
+      },
+    );
     expect(q.data).toEqual({ project: { isProcessing: true }, stage: { isProcessing: false } });
-    expect((await tileflow(['start', '--project', projectId, '--stage', stageId])).stdout).toBe(`stage ${stageId} processing\n`);
+    expect((await tileflow(['start', '--project', projectId, '--stage', stageId])).stdout).toBe(
+      `stage ${stageId} processing\n`,
+    );
     expect((await tileflow(['pause', '--project', projectId])).stdout).toBe(`project ${projectId} paused\n`);
     const bad = await tileflow(['start', '--project', 'nope']);
     expect(bad.code).not.toBe(0);
@@ -173,14 +277,24 @@ describe('tileflow CLI', () => {
       counts: { incomplete: 5, waiting: 0, queued: 0, processing: 0, complete: 1, failed: 2, canceled: 0 },
     });
     for (const s of status.stages) {
-      expect(Object.keys(s.counts).sort()).toEqual(['canceled', 'complete', 'failed', 'incomplete', 'processing', 'queued', 'waiting']);
+      expect(Object.keys(s.counts).sort()).toEqual([
+        'canceled',
+        'complete',
+        'failed',
+        'incomplete',
+        'processing',
+        'queued',
+        'waiting',
+      ]);
     }
 
     const table = await tileflow(['status', '--project', projectId]);
     expect(table.code).toBe(0);
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^Sample 1 \(.*\): paused, input unknown, 8 tiles$/);
-    expect(lines[1]).toMatch(/^STAGE\s+ID\s+INCOMPLETE\s+WAITING\s+QUEUED\s+PROCESSING\s+COMPLETE\s+FAILED\s+CANCELED$/);
+    expect(lines[1]).toMatch(
+      /^STAGE\s+ID\s+INCOMPLETE\s+WAITING\s+QUEUED\s+PROCESSING\s+COMPLETE\s+FAILED\s+CANCELED$/,
+    );
     expect(lines[2]).toMatch(new RegExp(`^align\\s+${stageId}\\s+5\\s+0\\s+0\\s+0\\s+1\\s+2\\s+0$`));
   }, 60_000);
 
@@ -199,8 +313,17 @@ describe('tileflow CLI', () => {
 
   it('user create writes the database directly, with the password from stdin or TILEFLOW_NEW_PASSWORD', async () => {
     const db = h.config.services.db;
-    const dbEnv = { TILEFLOW_DB_HOST: db.host, TILEFLOW_DB_PORT: String(db.port), TILEFLOW_DB_NAME: db.database, TILEFLOW_DB_USER: db.user };
-    const viaStdin = await tileflow(['user', 'create', '--name', 'grace', '--role', 'admin'], { auth: false, env: dbEnv, stdin: 'grace-password\n' });
+    const dbEnv = {
+      TILEFLOW_DB_HOST: db.host,
+      TILEFLOW_DB_PORT: String(db.port),
+      TILEFLOW_DB_NAME: db.database,
+      TILEFLOW_DB_USER: db.user,
+    };
+    const viaStdin = await tileflow(['user', 'create', '--name', 'grace', '--role', 'admin'], {
+      auth: false,
+      env: dbEnv,
+      stdin: 'grace-password\n',
+    });
     expect(viaStdin.stderr).toBe('');
     expect(viaStdin.code).toBe(0);
     expect(viaStdin.stdout).toMatch(/^created admin "grace"/);
@@ -214,13 +337,18 @@ describe('tileflow CLI', () => {
     const me = await h.gql('{ me { role } }', {}, await h.signIn('vic', 'vic-password'));
     expect(me.data.me).toEqual({ role: 'VIEWER' });
 
-    const dup = await tileflow(['user', 'create', '--name', 'vic', '--role', 'viewer'], { auth: false, env: { ...dbEnv, TILEFLOW_NEW_PASSWORD: 'vic-password' } });
+    const [dup, noPassword, badRole] = await Promise.all([
+      tileflow(['user', 'create', '--name', 'vic', '--role', 'viewer'], {
+        auth: false,
+        env: { ...dbEnv, TILEFLOW_NEW_PASSWORD: 'vic-password' },
+      }),
+      tileflow(['user', 'create', '--name', 'x', '--role', 'viewer'], { auth: false, env: dbEnv }),
+      tileflow(['user', 'create', '--name', 'x', '--role', 'root'], { auth: false, env: dbEnv }),
+    ]);
     expect(dup.code).toBe(1);
     expect(dup.stderr).toMatch(/username: user "vic" already exists/);
-    const noPassword = await tileflow(['user', 'create', '--name', 'x', '--role', 'viewer'], { auth: false, env: dbEnv });
     expect(noPassword.code).toBe(2);
     expect(noPassword.stderr).toMatch(/TILEFLOW_NEW_PASSWORD/);
-    const badRole = await tileflow(['user', 'create', '--name', 'x', '--role', 'root'], { auth: false, env: dbEnv });
     expect(badRole.code).not.toBe(0);
     expect(badRole.stderr).toMatch(/root/);
   }, 60_000);
@@ -232,27 +360,33 @@ describe('tileflow CLI', () => {
       path.join(repo, '.env'),
       `TILEFLOW_URL=${h.url}\nTILEFLOW_ADMIN_USER=${h.admin.username}\nTILEFLOW_ADMIN_PASSWORD=${h.admin.password}\nTILEFLOW_USER=\n`,
     );
-    const fromEnvFile = await tileflow(['status', '--project', projectId, '--json'], { auth: false, cwd: path.join(repo, 'deep', 'er') });
+    const fromEnvFile = await tileflow(['status', '--project', projectId, '--json'], {
+      auth: false,
+      cwd: path.join(repo, 'deep', 'er'),
+    });
     expect(fromEnvFile.stderr).toBe('');
     expect(JSON.parse(fromEnvFile.stdout).tiles).toBe(8);
 
     const token = await h.signIn();
-    const withToken = await tileflow(['status', '--project', projectId, '--json'], { auth: false, env: { TILEFLOW_URL: h.url, TILEFLOW_TOKEN: token } });
+    const withToken = await tileflow(['status', '--project', projectId, '--json'], {
+      auth: false,
+      env: { TILEFLOW_URL: h.url, TILEFLOW_TOKEN: token },
+    });
     expect(withToken.code).toBe(0);
 
-    const none = await tileflow(['status', '--project', projectId], { auth: false, env: { TILEFLOW_URL: h.url } });
+    // Independent failures, run side by side.
+    const [none, wrong, down, usage] = await Promise.all([
+      tileflow(['status', '--project', projectId], { auth: false, env: { TILEFLOW_URL: h.url } }),
+      tileflow(['status', '--project', projectId], { env: { TILEFLOW_PASSWORD: 'wrong-password' } }),
+      tileflow(['status', '--project', projectId], { env: { TILEFLOW_URL: 'http://127.0.0.1:9' } }),
+      tileflow(['stage', 'add', '--project', projectId]),
+    ]);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/No credentials: set TILEFLOW_TOKEN, or TILEFLOW_USER and TILEFLOW_PASSWORD/);
-
-    const wrong = await tileflow(['status', '--project', projectId], { env: { TILEFLOW_PASSWORD: 'wrong-password' } });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/Sign-in of "admin" refused/);
-
-    const down = await tileflow(['status', '--project', projectId], { env: { TILEFLOW_URL: 'http://127.0.0.1:9' } });
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/Cannot reach the coordinator at http:\/\/127.0.0.1:9/);
-
-    const usage = await tileflow(['stage', 'add', '--project', projectId]);
     expect(usage.code).not.toBe(0);
     expect(usage.stderr).toMatch(/required option '--name <name>'/);
   }, 60_000);

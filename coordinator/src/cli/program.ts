@@ -16,8 +16,6 @@ import {
   type StatusCounts,
   type UserRole,
 } from '@tileflow/shared';
-import { createUser } from '../auth/users.js';
-import { createSequelize } from '../db/connection.js';
 import { CliError, createApiClient, throwFieldErrors, type ApiClient } from './api-client.js';
 import { loadCliEnv } from './env.js';
 
@@ -34,7 +32,11 @@ export interface CliIo {
 const enumName = (v: string) => v.toUpperCase().replace(/-/g, '_');
 const lowerName = (v: string) => v.toLowerCase().replace(/_/g, '-');
 /** A folder-name-safe form of a display name. */
-const slug = (v: string) => v.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'stage';
+const slug = (v: string) =>
+  v
+    .trim()
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '') || 'stage';
 
 type FieldErrors = Array<{ field: string; message: string }>;
 
@@ -115,7 +117,15 @@ export function buildProgram(io: CliIo): Command {
     .addOption(new Option('--kind <kind>', 'when a tile is ready').choices(STAGE_KINDS).default('map'))
     .option('--output <dir>', 'output folder (default: <project root>/../<project name>-<stage name>)')
     .action(
-      async (o: { project: string; name: string; script: string; arg: string[]; parent?: string; kind: string; output?: string }) => {
+      async (o: {
+        project: string;
+        name: string;
+        script: string;
+        arg: string[];
+        parent?: string;
+        kind: string;
+        output?: string;
+      }) => {
         const p = await api().request<{ project: { id: string; name: string; rootPath: string } | null }>(
           'query StageProject($id: ID!) { project(id: $id) { id name rootPath } }',
           { id: o.project },
@@ -157,15 +167,18 @@ export function buildProgram(io: CliIo): Command {
         const Verb = verb === 'start' ? 'start' : 'pause';
         if (o.stage) {
           const field = `${Verb}Stage`;
-          const data = await api().request<Record<string, { stage: { id: string; isProcessing: boolean } | null; errors: FieldErrors }>>(
-            `mutation Stage($id: ID!) { ${field}(id: $id) { stage { id isProcessing } errors { field message } } }`,
-            { id: o.stage },
-          );
+          const data = await api().request<
+            Record<string, { stage: { id: string; isProcessing: boolean } | null; errors: FieldErrors }>
+          >(`mutation Stage($id: ID!) { ${field}(id: $id) { stage { id isProcessing } errors { field message } } }`, {
+            id: o.stage,
+          });
           throwFieldErrors(data[field].errors, `${verb} --stage`);
           print(`stage ${o.stage} ${data[field].stage!.isProcessing ? 'processing' : 'paused'}`);
         } else {
           const field = `${Verb}Project`;
-          const data = await api().request<Record<string, { project: { id: string; isProcessing: boolean } | null; errors: FieldErrors }>>(
+          const data = await api().request<
+            Record<string, { project: { id: string; isProcessing: boolean } | null; errors: FieldErrors }>
+          >(
             `mutation Project($id: ID!) { ${field}(id: $id) { project { id isProcessing } errors { field message } } }`,
             { id: o.project },
           );
@@ -223,7 +236,9 @@ export function buildProgram(io: CliIo): Command {
         );
         return;
       }
-      print(`${p.name} (${p.id}): ${p.isProcessing ? 'processing' : 'paused'}, input ${lowerName(p.inputState)}, ${p.tileCount} tiles`);
+      print(
+        `${p.name} (${p.id}): ${p.isProcessing ? 'processing' : 'paused'}, input ${lowerName(p.inputState)}, ${p.tileCount} tiles`,
+      );
       const header = ['STAGE', 'ID', ...TILE_STATUSES.map((s) => s.toUpperCase())];
       const rows = stages.map((s) => [
         `${s.name}${s.isProcessing ? '' : ' (paused)'}`,
@@ -285,6 +300,11 @@ export function buildProgram(io: CliIo): Command {
         throw new CliError('No password: set TILEFLOW_NEW_PASSWORD or pipe it on standard input', 2);
       }
       const db = readServicesConfig(new EnvReader(env)).db;
+      // Loaded here: the other commands need no database driver, and start faster without it.
+      const [{ createSequelize }, { createUser }] = await Promise.all([
+        import('../db/connection.js'),
+        import('../auth/users.js'),
+      ]);
       const sequelize = createSequelize(db);
       try {
         const result = await createUser(sequelize, { username: o.name, password, role: o.role });
@@ -312,7 +332,9 @@ async function definitionFor(api: ApiClient, script: string, args: string[]): Pr
     (d) => d.scriptPath === script && d.args.length === args.length && d.args.every((a, i) => a === args[i]),
   );
   if (same) return same.id;
-  const created = await api.request<{ createTaskDefinition: { definition: { id: string } | null; errors: FieldErrors } }>(
+  const created = await api.request<{
+    createTaskDefinition: { definition: { id: string } | null; errors: FieldErrors };
+  }>(
     `mutation CreateDefinition($input: TaskDefinitionInput!) {
        createTaskDefinition(input: $input) { definition { id } errors { field message } }
      }`,

@@ -12,7 +12,14 @@ export type ChangeNotice =
   /** Tiles of a project were added, changed or became complete (input source). */
   | { type: 'tiles'; projectId: string; changed: number; planes?: Array<number | null> }
   /** Tile states of stages changed (dispatch, start, completion, resubmit, cancel). */
-  | { type: 'states'; projectId: string; stageIds: string[]; planes?: Array<{ stageId: string; z: number | null }> }
+  | {
+      type: 'states';
+      projectId: string;
+      stageIds: string[];
+      planes?: Array<{ stageId: string; z: number | null }>;
+      /** Set by the scheduler on its own dispatch notices, which give it nothing new to do. */
+      origin?: 'scheduler';
+    }
   /** Stages, their processing flags or the project changed: the scheduler reloads its view. */
   | { type: 'topology'; projectId: string }
   /** A worker's desired state or load changed. */

@@ -53,7 +53,9 @@ export function checkAccess(access: Access, ctx: GraphQLContext, fieldName: stri
       if (caller.kind !== 'user') throw new UnauthenticatedError();
       const role = caller.user.role;
       if (access === 'operate' && !canMutate(role)) {
-        throw new ForbiddenError(`${fieldName} needs the operator or admin role; "${caller.user.username}" is a ${role}`);
+        throw new ForbiddenError(
+          `${fieldName} needs the operator or admin role; "${caller.user.username}" is a ${role}`,
+        );
       }
       if (access === 'admin' && !isAdmin(role)) {
         throw new ForbiddenError(`${fieldName} needs the admin role; "${caller.user.username}" is a ${role}`);

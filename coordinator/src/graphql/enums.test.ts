@@ -20,7 +20,10 @@ describe('GraphQL enums', () => {
     const names = enums.map((e) => e.name).sort();
     expect(names).toEqual(Object.keys(sharedEnumValues).sort());
     for (const e of enums) {
-      const internal = e.getValues().map((v) => v.value as string).sort();
+      const internal = e
+        .getValues()
+        .map((v) => v.value as string)
+        .sort();
       expect(internal, e.name).toEqual([...sharedEnumValues[e.name]].sort());
     }
   });

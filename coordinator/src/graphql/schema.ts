@@ -28,7 +28,16 @@ export function loadTypeDefs(dir = SCHEMA_DIR): DocumentNode {
   return mergeTypeDefs(files.map((f) => readFileSync(path.join(dir, f), 'utf8')));
 }
 
-export const allResolvers: Resolvers = mergeResolvers([common, auth, projects, stages, tasks, executions, workers, metrics]);
+export const allResolvers: Resolvers = mergeResolvers([
+  common,
+  auth,
+  projects,
+  stages,
+  tasks,
+  executions,
+  workers,
+  metrics,
+]);
 
 /** The executable schema: sources, resolvers (every field of the sources must resolve), access rules. */
 export function buildSchema(): GraphQLSchema {

@@ -56,6 +56,6 @@ describe('dashboard-json source', () => {
     );
     const r = expectRead(await readAll(createInputSource('dashboard-json', dir, {})));
     expect(r.items).toMatchObject([{ relativePath: 'p/q', tileName: 'q', x: null, y: null, z: null }]);
-    expect(r.header.extents).toBeUndefined();
+    expect(r.header.extents).toEqual({ minX: null, maxX: null, minY: null, maxY: null, minZ: null, maxZ: null });
   });
 });

@@ -1,7 +1,7 @@
 import type { InputKind } from '@tileflow/shared';
 import { baseName, checkRelativePath } from './item.js';
 import { WatchedFile, type FileContent } from './input-file.js';
-import { malformedAt, parseElement, scanJson, type JsonElement, type JsonScanSpec } from './json-scan.js';
+import { hashBytes, JsonCursor, malformedAt, parseElement, type JsonScanSpec } from './json-scan.js';
 import {
   InputMalformedError,
   type InputExtents,
@@ -11,6 +11,7 @@ import {
   type InputReading,
   type InputSource,
   type RejectedItem,
+  type UnchangedItem,
 } from './types.js';
 
 /**
@@ -143,15 +144,74 @@ function toItem(root: string, raw: unknown, shape: number, fail: (message: strin
 /** Elements parsed per JSON.parse call: one call per element costs more than the parsing itself. */
 const PARSE_BATCH = 512;
 
-function grow<T extends Float64Array | Uint32Array>(a: T): T {
-  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+/** Stands for a null position in the typed arrays (positions are checked to fit in an int32 above it). */
+const NO_POSITION = -2147483648;
+
+function grow<T extends Float64Array | Uint32Array | Int32Array>(a: T, min = 0): T {
+  const b = new (a.constructor as new (n: number) => T)(Math.max(a.length * 2, min, 1024));
   b.set(a);
   return b;
 }
 
+/**
+ * What the last committed reading saw of each element (by element index, rejected ones included): a hash of its
+ * bytes, the ordinal it was yielded under (-1: rejected), and its position (for the computed extents). An element
+ * whose bytes are the same at the same index is yielded as an {@link UnchangedItem} without being parsed: a
+ * microscope appending tiles rewrites the whole file, but only the new and changed tiles cost a parse.
+ */
+class ElementMemo {
+  count = 0;
+  hash = new Float64Array(1024);
+  ordinal = new Int32Array(1024);
+  x = new Int32Array(1024);
+  y = new Int32Array(1024);
+  z = new Int32Array(1024);
+
+  push(hash: number, ordinal: number, x: number | null, y: number | null, z: number | null): void {
+    if (this.count === this.hash.length) {
+      this.hash = grow(this.hash);
+      this.ordinal = grow(this.ordinal);
+      this.x = grow(this.x);
+      this.y = grow(this.y);
+      this.z = grow(this.z);
+    }
+    const i = this.count++;
+    this.hash[i] = hash;
+    this.ordinal[i] = ordinal;
+    this.x[i] = x ?? NO_POSITION;
+    this.y[i] = y ?? NO_POSITION;
+    this.z[i] = z ?? NO_POSITION;
+  }
+}
+
+/** Bounds of the item positions, for files that declare no extents. */
+class Bounds {
+  private b = [Infinity, -Infinity, Infinity, -Infinity, Infinity, -Infinity];
+  add(x: number, y: number, z: number): void {
+    const b = this.b;
+    if (x !== NO_POSITION) {
+      if (x < b[0]) b[0] = x;
+      if (x > b[1]) b[1] = x;
+    }
+    if (y !== NO_POSITION) {
+      if (y < b[2]) b[2] = y;
+      if (y > b[3]) b[3] = y;
+    }
+    if (z !== NO_POSITION) {
+      if (z < b[4]) b[4] = z;
+      if (z > b[5]) b[5] = z;
+    }
+  }
+  extents(): InputExtents {
+    const v = (n: number) => (Number.isFinite(n) ? n : null);
+    const b = this.b;
+    return { minX: v(b[0]), maxX: v(b[1]), minY: v(b[2]), maxY: v(b[3]), minZ: v(b[4]), maxZ: v(b[5]) };
+  }
+}
+
 class JsonReading implements InputReading {
   readonly status = 'read' as const;
-  /** Byte range and array (segment) of each item yielded, by ordinal, for pick(). */
+  /** Byte range and array (segment) of each entry yielded, by ordinal, for pick(). */
   private starts = new Float64Array(1024);
   private ends = new Float64Array(1024);
   private segments = new Uint32Array(1024);
@@ -160,14 +220,18 @@ class JsonReading implements InputReading {
   private count = 0;
   private header: InputHeader | undefined;
   private readonly rejected: RejectedItem[] = [];
+  private readonly memo = new ElementMemo();
+  private readonly bounds = new Bounds();
 
   constructor(
     private readonly root: string,
     private readonly content: FileContent,
-    private readonly file: WatchedFile,
+    private readonly source: JsonInputSource,
+    /** The last committed reading's elements; null on the first reading. */
+    private readonly previous: ElementMemo | null,
   ) {}
 
-  private remember(el: JsonElement, segment: number): void {
+  private remember(el: { start: number; end: number }, segment: number): number {
     if (this.count === this.starts.length) {
       this.starts = grow(this.starts);
       this.ends = grow(this.ends);
@@ -176,14 +240,14 @@ class JsonReading implements InputReading {
     this.starts[this.count] = el.start;
     this.ends[this.count] = el.end;
     this.segments[this.count] = segment;
-    this.count++;
+    return this.count++;
   }
 
   /**
    * Parses consecutive elements of one array at once: the bytes between them are only "," and white space (the
    * scan checked it), so the range is a JSON array's contents. On a parse error, element by element, to name it.
    */
-  private parseRun(els: ReadonlyArray<{ start: number; end: number }>, firstItem: number): unknown[] {
+  private parseRun(els: ReadonlyArray<{ start: number; end: number }>, firstElement: number): unknown[] {
     const buf = this.content.buffer;
     if (els.length > 1) {
       try {
@@ -193,61 +257,82 @@ class JsonReading implements InputReading {
         // fall through: find the broken element
       }
     }
-    return els.map((el, k) => parseElement(buf, { key: '', group: null, ...el }, firstItem + k));
+    return els.map((el, k) => parseElement(buf, { key: '', group: null, ...el }, firstElement + k));
   }
 
-  *items(): Generator<InputItem> {
+  *items(): Generator<InputItem | UnchangedItem> {
     const buf = this.content.buffer;
+    const prev = this.previous;
+    const memo = this.memo;
     try {
-      const scan = scanJson(buf, SPEC);
+      const cursor = new JsonCursor(buf, SPEC);
+      /** Index of the next element to walk, and of the first element of `run`. */
       let element = 0;
+      let runStart = 0;
       let segment = -1;
+      let shape = PIPELINE_TILE;
       let lastKey: string | undefined;
       let lastGroup: string | null | undefined;
-      let run: JsonElement[] = [];
+      let run: Array<{ start: number; end: number }> = [];
+      let runHashes: number[] = [];
       const self = this;
       function* flush(): Generator<InputItem> {
         if (run.length === 0) return;
-        const values = self.parseRun(run, element);
-        const shape = self.segmentShapes[segment];
+        const values = self.parseRun(run, runStart);
         for (let k = 0; k < run.length; k++) {
           const el = run[k];
-          const n = element + k;
+          const n = runStart + k;
           const item = toItem(self.root, values[k], shape, (message) => {
             throw malformedAt(buf, el.start, message, n);
           });
           if ('reason' in item) {
             self.rejected.push(item);
+            memo.push(runHashes[k], -1, null, null, null);
             continue;
           }
-          self.remember(el, segment);
+          memo.push(runHashes[k], self.remember(el, segment), item.x, item.y, item.z);
+          self.bounds.add(item.x ?? NO_POSITION, item.y ?? NO_POSITION, item.z ?? NO_POSITION);
           yield item;
         }
-        element += run.length;
         run = [];
+        runHashes = [];
       }
       for (;;) {
-        const next = scan.next();
-        if (next.done) {
+        if (!cursor.next()) {
           yield* flush();
-          this.header = readHeader(next.value, (message) => {
+          this.header = readHeader(cursor.headers, (message) => {
             throw new InputMalformedError(message);
           });
           break;
         }
-        const el = next.value;
-        if (el.key !== lastKey || el.group !== lastGroup) {
+        if (cursor.key !== lastKey || cursor.group !== lastGroup) {
           yield* flush();
           segment++;
-          this.segmentShapes.push(el.key === 'tiles' ? PIPELINE_TILE : DASHBOARD_TILE);
-          lastKey = el.key;
-          lastGroup = el.group;
+          shape = cursor.key === 'tiles' ? PIPELINE_TILE : DASHBOARD_TILE;
+          this.segmentShapes.push(shape);
+          lastKey = cursor.key;
+          lastGroup = cursor.group;
         }
-        run.push(el);
+        const e = element++;
+        const start = cursor.start;
+        const end = cursor.end;
+        const hash = hashBytes(buf, start, end, shape);
+        if (prev !== null && e < prev.count && prev.hash[e] === hash && prev.ordinal[e] >= 0) {
+          // Same bytes as last time: not parsed again.
+          yield* flush();
+          const ordinal = this.remember(cursor, segment);
+          memo.push(hash, ordinal, prev.x[e], prev.y[e], prev.z[e]);
+          this.bounds.add(prev.x[e], prev.y[e], prev.z[e]);
+          yield { unchanged: true, previous: prev.ordinal[e] };
+          continue;
+        }
+        if (run.length === 0) runStart = e;
+        run.push({ start, end });
+        runHashes.push(hash);
         if (run.length >= PARSE_BATCH) yield* flush();
       }
     } catch (e) {
-      if (e instanceof InputMalformedError) this.file.rememberFailure(this.content.signature, e.describe());
+      if (e instanceof InputMalformedError) this.source.rememberFailure(this.content.signature, e.describe());
       throw e;
     }
   }
@@ -280,17 +365,21 @@ class JsonReading implements InputReading {
 
   summary(): { header: InputHeader; rejected: RejectedItem[] } {
     if (!this.header) throw new Error('summary() before items() was walked');
-    return { header: this.header, rejected: this.rejected };
+    return {
+      header: { ...this.header, extents: this.header.extents ?? this.bounds.extents() },
+      rejected: this.rejected,
+    };
   }
 
   commit(): void {
-    this.file.commit(this.content.signature);
+    this.source.commit(this.content.signature, this.memo);
   }
 }
 
 /** The JSON input source of one project. */
 export class JsonInputSource implements InputSource {
   private readonly file: WatchedFile;
+  private committed: ElementMemo | null = null;
 
   constructor(
     readonly kind: InputKind,
@@ -303,6 +392,17 @@ export class JsonInputSource implements InputSource {
   async read(): Promise<InputReadResult> {
     const content = await this.file.read();
     if ('status' in content) return content;
-    return new JsonReading(this.root, content, this.file);
+    return new JsonReading(this.root, content, this, this.committed);
+  }
+
+  /** @internal A reading was recorded. */
+  commit(signature: string, memo: ElementMemo): void {
+    this.file.commit(signature);
+    this.committed = memo;
+  }
+
+  /** @internal A reading found the file malformed. */
+  rememberFailure(signature: string, message: string): void {
+    this.file.rememberFailure(signature, message);
   }
 }

@@ -137,90 +137,171 @@ function parseSlice(buf: Buffer, start: number, end: number, what: string): unkn
   }
 }
 
-/** Walks an array of elements starting at `i` (at `[`); yields each element; returns the offset after `]`. */
-function* walkArray(buf: Buffer, i: number, key: string, group: string | null): Generator<JsonElement, number> {
-  expect(buf, i, LBRACKET, `"${group === null ? key : `${key}.${group}`}" must be an array: "["`);
-  i = skipWs(buf, i + 1);
-  if (buf[i] === RBRACKET) return i + 1;
-  for (;;) {
-    const end = skipValue(buf, i);
-    yield { key, group, start: i, end };
-    i = skipWs(buf, end);
-    if (buf[i] === COMMA) {
-      i = skipWs(buf, i + 1);
-      continue;
+const START = 0;
+const KEY = 1;
+const AFTER_VALUE = 2;
+const GROUP_KEY = 3;
+const AFTER_GROUP = 4;
+const ELEMENT = 5;
+const AFTER_ELEMENT = 6;
+const TAIL = 7;
+const END = 8;
+
+/**
+ * Pull cursor over `buf` as one JSON object: `next()` moves to the next element of the collections in `spec` and
+ * exposes it in `key`, `group`, `start` and `end` (no allocation per element: this is the hot loop of discovery);
+ * once it returns false the whole document was checked and `headers` holds the parsed header values. Throws
+ * {@link InputMalformedError} with the position of the first problem (a truncated file fails at its end).
+ */
+export class JsonCursor {
+  /** Top-level key of the current element, and for array maps its inner key. */
+  key = '';
+  group: string | null = null;
+  /** Byte range of the current element. */
+  start = 0;
+  end = 0;
+  readonly headers = new Map<string, unknown>();
+  private i = 0;
+  private state = START;
+  private inMap = false;
+
+  constructor(
+    private readonly buf: Buffer,
+    private readonly spec: JsonScanSpec,
+  ) {}
+
+  private readKey(): string {
+    const buf = this.buf;
+    expect(buf, this.i, QUOTE, 'a key');
+    const keyEnd = skipString(buf, this.i);
+    const key = parseSlice(buf, this.i, keyEnd, 'key') as string;
+    this.i = skipWs(buf, keyEnd);
+    expect(buf, this.i, COLON, '":"');
+    this.i = skipWs(buf, this.i + 1);
+    return key;
+  }
+
+  /** At `[`: enters the array; the next state is its first element or what follows it when empty. */
+  private openArray(what: string, afterEmpty: number): void {
+    const buf = this.buf;
+    expect(buf, this.i, LBRACKET, `"${what}" must be an array: "["`);
+    this.i = skipWs(buf, this.i + 1);
+    if (buf[this.i] === RBRACKET) {
+      this.i++;
+      this.state = afterEmpty;
+    } else {
+      this.state = ELEMENT;
     }
-    expect(buf, i, RBRACKET, '"," or "]"');
-    return i + 1;
+  }
+
+  next(): boolean {
+    const buf = this.buf;
+    for (;;) {
+      switch (this.state) {
+        case START: {
+          let i = 0;
+          if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) i = 3; // UTF-8 byte order mark
+          i = skipWs(buf, i);
+          expect(buf, i, LBRACE, 'a JSON object "{"');
+          this.i = skipWs(buf, i + 1);
+          if (buf[this.i] === RBRACE) {
+            this.i++;
+            this.state = TAIL;
+          } else {
+            this.state = KEY;
+          }
+          break;
+        }
+        case KEY: {
+          const key = this.readKey();
+          if (this.spec.arrays.has(key)) {
+            this.key = key;
+            this.group = null;
+            this.inMap = false;
+            this.openArray(key, AFTER_VALUE);
+          } else if (this.spec.arrayMaps.has(key)) {
+            this.key = key;
+            expect(buf, this.i, LBRACE, `"${key}" must be an object: "{"`);
+            this.i = skipWs(buf, this.i + 1);
+            if (buf[this.i] === RBRACE) {
+              this.i++;
+              this.state = AFTER_VALUE;
+            } else {
+              this.state = GROUP_KEY;
+            }
+          } else {
+            const end = skipValue(buf, this.i);
+            if (this.spec.headers.has(key)) this.headers.set(key, parseSlice(buf, this.i, end, `"${key}"`));
+            this.i = end;
+            this.state = AFTER_VALUE;
+          }
+          break;
+        }
+        case AFTER_VALUE:
+          this.i = skipWs(buf, this.i);
+          if (buf[this.i] === COMMA) {
+            this.i = skipWs(buf, this.i + 1);
+            this.state = KEY;
+          } else {
+            expect(buf, this.i, RBRACE, '"," or "}"');
+            this.i++;
+            this.state = TAIL;
+          }
+          break;
+        case GROUP_KEY:
+          this.group = this.readKey();
+          this.inMap = true;
+          this.openArray(`${this.key}.${this.group}`, AFTER_GROUP);
+          break;
+        case AFTER_GROUP:
+          this.i = skipWs(buf, this.i);
+          if (buf[this.i] === COMMA) {
+            this.i = skipWs(buf, this.i + 1);
+            this.state = GROUP_KEY;
+          } else {
+            expect(buf, this.i, RBRACE, '"," or "}"');
+            this.i++;
+            this.inMap = false;
+            this.state = AFTER_VALUE;
+          }
+          break;
+        case ELEMENT:
+          this.start = this.i;
+          this.end = skipValue(buf, this.i);
+          this.i = this.end;
+          this.state = AFTER_ELEMENT;
+          return true;
+        case AFTER_ELEMENT:
+          this.i = skipWs(buf, this.i);
+          if (buf[this.i] === COMMA) {
+            this.i = skipWs(buf, this.i + 1);
+            this.state = ELEMENT;
+          } else {
+            expect(buf, this.i, RBRACKET, '"," or "]"');
+            this.i++;
+            this.state = this.inMap ? AFTER_GROUP : AFTER_VALUE;
+          }
+          break;
+        case TAIL:
+          this.i = skipWs(buf, this.i);
+          if (this.i < buf.length) throw malformedAt(buf, this.i, 'unexpected data after the end of the JSON object');
+          this.state = END;
+          return false;
+        default:
+          return false;
+      }
+    }
   }
 }
 
 /**
- * Walks `buf` as one JSON object. Yields the elements of the collections in `spec` as they come; returns the parsed
- * header values once the whole document was checked. Throws {@link InputMalformedError} with the position of the
- * first problem (a truncated file fails at its end).
+ * Walks `buf` as one JSON object (see {@link JsonCursor}), yielding each element; returns the parsed header values
+ * once the whole document was checked.
  */
 export function* scanJson(buf: Buffer, spec: JsonScanSpec): Generator<JsonElement, Map<string, unknown>> {
-  const headers = new Map<string, unknown>();
-  let i = 0;
-  if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) i = 3; // UTF-8 byte order mark
-  i = skipWs(buf, i);
-  expect(buf, i, LBRACE, 'a JSON object "{"');
-  i = skipWs(buf, i + 1);
-  if (buf[i] === RBRACE) {
-    i++;
-  } else {
-    for (;;) {
-      expect(buf, i, QUOTE, 'a key');
-      const keyEnd = skipString(buf, i);
-      const key = parseSlice(buf, i, keyEnd, 'key') as string;
-      i = skipWs(buf, keyEnd);
-      expect(buf, i, COLON, '":"');
-      i = skipWs(buf, i + 1);
-      if (spec.arrays.has(key)) {
-        i = yield* walkArray(buf, i, key, null);
-      } else if (spec.arrayMaps.has(key)) {
-        expect(buf, i, LBRACE, `"${key}" must be an object: "{"`);
-        i = skipWs(buf, i + 1);
-        if (buf[i] === RBRACE) {
-          i++;
-        } else {
-          for (;;) {
-            expect(buf, i, QUOTE, 'a key');
-            const groupEnd = skipString(buf, i);
-            const group = parseSlice(buf, i, groupEnd, 'key') as string;
-            i = skipWs(buf, groupEnd);
-            expect(buf, i, COLON, '":"');
-            i = skipWs(buf, i + 1);
-            i = yield* walkArray(buf, i, key, group);
-            i = skipWs(buf, i);
-            if (buf[i] === COMMA) {
-              i = skipWs(buf, i + 1);
-              continue;
-            }
-            expect(buf, i, RBRACE, '"," or "}"');
-            i++;
-            break;
-          }
-        }
-      } else {
-        const end = skipValue(buf, i);
-        if (spec.headers.has(key)) headers.set(key, parseSlice(buf, i, end, `"${key}"`));
-        i = end;
-      }
-      i = skipWs(buf, i);
-      if (buf[i] === COMMA) {
-        i = skipWs(buf, i + 1);
-        continue;
-      }
-      expect(buf, i, RBRACE, '"," or "}"');
-      i++;
-      break;
-    }
-  }
-  i = skipWs(buf, i);
-  if (i < buf.length) throw malformedAt(buf, i, 'unexpected data after the end of the JSON object');
-  return headers;
+  const cursor = new JsonCursor(buf, spec);
+  while (cursor.next()) yield { key: cursor.key, group: cursor.group, start: cursor.start, end: cursor.end };
+  return cursor.headers;
 }
 
 /** Parses one element found by {@link scanJson}. */
@@ -230,4 +311,23 @@ export function parseElement(buf: Buffer, el: JsonElement, item: number): unknow
   } catch (e) {
     throw malformedAt(buf, el.start, `item is not valid JSON: ${(e as Error).message}`, item, e);
   }
+}
+
+/**
+ * 53-bit hash of `buf[start, end)` (two 32-bit lanes in the manner of cyrb53), seeded: tells an element that is
+ * byte-for-byte the same as last time without parsing it.
+ */
+export function hashBytes(buf: Buffer, start: number, end: number, seed = 0): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = start; i < end; i++) {
+    const b = buf[i];
+    h1 = Math.imul(h1 ^ b, 2654435761);
+    h2 = Math.imul(h2 ^ b, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }

@@ -76,7 +76,7 @@ describe('pipeline-json source', () => {
     let error: unknown;
     const seen: string[] = [];
     try {
-      for (const item of r.items()) seen.push(item.relativePath);
+      for (const item of r.items()) if (!('unchanged' in item)) seen.push(item.relativePath);
     } catch (e) {
       error = e;
     }
@@ -109,8 +109,8 @@ describe('pipeline-json source', () => {
     expect(r.items[1].tileName).toBe('d');
     expect(r.rejected.map((x) => x.relativePath)).toEqual(['../outside/b', '/etc/passwd', 'z0/../../c']);
     expect(r.rejected[0].reason).toMatch(/leaves the project root/);
-    // No extents declared: none reported (the watcher then uses the items' bounds).
-    expect(r.header.extents).toBeUndefined();
+    // No extents declared: the bounds of the items' positions.
+    expect(r.header.extents).toEqual({ minX: 0, maxX: 0, minY: 0, maxY: 0, minZ: 0, maxZ: 0 });
   });
 
   it('reports a missing root, a root that is a file, and a missing input file', async () => {
@@ -195,5 +195,39 @@ describe('pipeline-json source', () => {
     await fs.writeFile(path.join(dir, 'pipeline-input.json'), JSON.stringify({ tiles: mixed }));
     const ok = expectRead(await readAll(source()));
     expect([...ok.reading.pick([0, 1, 2])].map((i) => i.relativePath)).toEqual(['t0', 't1', 't2']);
+  });
+
+  it('after a committed reading, yields tiles with the same bytes as unchanged, without parsing them', async () => {
+    const acq = new SyntheticAcquisition({ root: dir, format: 'pipeline-json', x: 10, y: 10, z: 3, incompleteLag: 1 });
+    await acq.append(150);
+    const s = source();
+    const first = expectRead(await readAll(s));
+    expect(first.unchanged).toEqual([]);
+    first.reading.commit();
+    // The microscope adds 20 tiles: tile 149 turns complete, 150-169 are new.
+    await acq.append(20);
+    const second = expectRead(await readAll(s));
+    expect(second.unchanged).toHaveLength(149);
+    expect(second.unchanged[10]).toEqual({ unchanged: true, previous: 10, ordinal: 10 });
+    expect(second.items.map((i) => i.userData.id)).toEqual([...Array(21).keys()].map((i) => 149 + i));
+    // pick() still produces the full item of an unchanged entry.
+    expect([...second.reading.pick([10])][0]).toMatchObject({ relativePath: acq.relativePathOf(10), x: 0, y: 1 });
+    expect(second.header.extents).toEqual({ minX: 0, maxX: 9, minY: 0, maxY: 9, minZ: 0, maxZ: 2 });
+    // Not committed: the next reading compares with the first one again.
+    await acq.writeManifest();
+    expect(expectRead(await readAll(s)).unchanged).toHaveLength(149);
+  });
+
+  it('computes extents over unchanged and parsed tiles when the file declares none', async () => {
+    const tiles = [0, 1, 2].map((i) => ({ relativePath: `t${i}`, position: { x: i * 10, y: -i, z: null } }));
+    const write = () => fs.writeFile(path.join(dir, 'pipeline-input.json'), JSON.stringify({ tiles }));
+    await write();
+    const s = source();
+    expectRead(await readAll(s)).reading.commit();
+    tiles.push({ relativePath: 't3', position: { x: 5, y: 7, z: null } });
+    await write();
+    const r = expectRead(await readAll(s));
+    expect(r.unchanged).toHaveLength(3);
+    expect(r.header.extents).toEqual({ minX: 0, maxX: 20, minY: -2, maxY: 7, minZ: null, maxZ: null });
   });
 });

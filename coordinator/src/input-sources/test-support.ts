@@ -1,7 +1,15 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { InputHeader, InputItem, InputReadResult, InputReading, InputSource, RejectedItem } from './types.js';
+import type {
+  InputHeader,
+  InputItem,
+  InputReadResult,
+  InputReading,
+  InputSource,
+  RejectedItem,
+  UnchangedItem,
+} from './types.js';
 
 /**
  * Helpers for the input-source tests (unit and integration). Kept out of the tests themselves so that each parser's
@@ -16,14 +24,29 @@ export async function tempDir(name = 'tileflow-input-'): Promise<{ dir: string; 
 
 export type ReadAll =
   | Exclude<InputReadResult, InputReading>
-  | { status: 'read'; items: InputItem[]; header: InputHeader; rejected: RejectedItem[]; reading: InputReading };
+  | {
+      status: 'read';
+      /** The parsed items, and the entries that were the same as in the last committed reading. */
+      items: InputItem[];
+      unchanged: Array<UnchangedItem & { ordinal: number }>;
+      header: InputHeader;
+      rejected: RejectedItem[];
+      reading: InputReading;
+    };
 
 /** Reads a source once and walks every item (pass 1), as the watcher does. */
 export async function readAll(source: InputSource): Promise<ReadAll> {
   const r = await source.read();
   if (r.status !== 'read') return r;
-  const items = [...r.items()];
-  return { status: 'read', items, ...r.summary(), reading: r };
+  const items: InputItem[] = [];
+  const unchanged: Array<UnchangedItem & { ordinal: number }> = [];
+  let ordinal = 0;
+  for (const entry of r.items()) {
+    if ('unchanged' in entry) unchanged.push({ ...entry, ordinal });
+    else items.push(entry);
+    ordinal++;
+  }
+  return { status: 'read', items, unchanged, ...r.summary(), reading: r };
 }
 
 /** Narrows a ReadAll to a successful reading, failing the test with what it was otherwise. */

@@ -34,6 +34,17 @@ export interface InputItem {
   pending?: boolean;
 }
 
+/**
+ * An item that is byte-for-byte the one at ordinal `previous` of the last committed reading of the same source, and
+ * was therefore not parsed again. Only sources that remember their last committed reading yield these (JSON); such
+ * a source also reports extents in its summary (declared or computed), since the watcher cannot bound unparsed
+ * items. `pick()` of its ordinal in the current reading still produces the full item.
+ */
+export interface UnchangedItem {
+  unchanged: true;
+  previous: number;
+}
+
 /** Sample extents in lattice coordinates, as declared by the input (MouseLight `extents`). */
 export interface InputExtents {
   minX: number | null;
@@ -105,8 +116,8 @@ export interface InputReading {
    * Every item, in input order. Throws {@link InputMalformedError} if the input is found broken while walking it;
    * call it once, before `pick`, `summary` and `commit`.
    */
-  items(): Iterable<InputItem>;
-  /** The items at these 0-based positions of `items()` (ascending), produced again for writing. */
+  items(): Iterable<InputItem | UnchangedItem>;
+  /** The items at these 0-based positions of `items()` (ascending), produced again (in full) for writing. */
   pick(ordinals: ArrayLike<number>): Iterable<InputItem>;
   /** What the input said besides its items, and the items it rejected. Valid once `items()` was walked. */
   summary(): { header: InputHeader; rejected: RejectedItem[] };

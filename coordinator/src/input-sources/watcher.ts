@@ -28,19 +28,28 @@ import {
  * - an input file with the same inode, size and mtime as the last recorded one is not even read;
  * - otherwise items are compared with an in-memory index of what is recorded (built once per project from the
  *   database, paged), and only new, changed, returning or vanished items are written, in batches of `batchSize`
- *   rows, one statement and one transaction per batch, each with its `tiles` change notice;
+ *   rows, one statement and one transaction per batch, each with its `tiles` change notice; a JSON source does not
+ *   even parse the elements whose bytes are the same as in the last recorded reading (UnchangedItem);
  * - the project row (input_state, input_message, extents, skip_z, parameters) is written when one of them changes,
  *   and input_checked_at at least every `checkedAtRefreshSeconds` otherwise.
  * A malformed, half-written or unreadable input changes no tile (the whole input is walked before anything is
  * written); vanished items are marked `is_missing`, never deleted.
+ *
+ * Project fields from the input: extents are the input's (declared, or the bounds of its positions); `skip_z` is
+ * replaced by `planeMarkers.z` when the input declares plane markers (the input is then authoritative, as in
+ * MouseLight) and left to the API otherwise; `customParameters` only add keys the project does not have (a value
+ * set on the project wins). A change of input state, extents, skipped planes or parameters sends a `topology`
+ * notice (the scheduler reloads the project; the realtime layer can push the new input state).
  */
 export interface InputWatcherOptions {
   sequelize: Sequelize;
   logger: Logger;
-  /** Seconds between polls of every project. Default 2 (see readInputWatcherConfig). */
+  /** Seconds between polls of every project. Default 2 (the coordinator passes `scheduler.inputPollSeconds`). */
   pollSeconds?: number;
   /** Rows per writing statement and transaction. Default 5000. */
   batchSize?: number;
+  /** Projects polled at the same time (each uses one database connection at a time). Default 4. */
+  concurrency?: number;
   /** Wake a project on fs.watch events of its input's folder. Default true. */
   fsWatch?: boolean;
   /** Seconds after which input_checked_at is refreshed even if nothing changed. Default 30. */
@@ -70,7 +79,10 @@ export interface ProjectPollReport {
   rejected: number;
   /** Planes (z) with changed tiles. */
   planes: Array<number | null>;
-  /** Milliseconds spent reading the input, comparing it with the index (pass 1), and writing (pass 2). */
+  /**
+   * Milliseconds spent reading the input file or listing, comparing it with the index (pass 1, including building
+   * the index from the table on a project's first poll), and writing (pass 2, missing marks and the project row).
+   */
   timings: { readMs: number; compareMs: number; writeMs: number };
 }
 
@@ -107,6 +119,9 @@ interface ProjectWatch {
   sourceError: string | null;
   index: TileIndex | null;
   written: WrittenProject | null;
+  /** Tile slot of each entry of the last committed reading (see UnchangedItem), and of the reading in progress. */
+  committedSlots: Int32Array | null;
+  readingSlots: Int32Array | null;
   /** State, message and header last decided, reused when the input is unchanged. */
   last: { state: InputState; message: string | null; header: ProjectHeader | null } | null;
   queue: Promise<unknown>;
@@ -159,6 +174,7 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
   const log = options.logger.child({ component: 'input-watcher' });
   const pollMs = Math.max(100, (options.pollSeconds ?? 2) * 1000);
   const batchSize = options.batchSize ?? 5000;
+  const concurrency = Math.max(1, options.concurrency ?? 4);
   const useFsWatch = options.fsWatch ?? true;
   const refreshMs = (options.checkedAtRefreshSeconds ?? 30) * 1000;
   const pathMap = options.pathMap ?? [];
@@ -183,6 +199,8 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
         source: null,
         sourceError: null,
         index: null,
+        committedSlots: null,
+        readingSlots: null,
         written: null,
         last: null,
         queue: Promise.resolve(),
@@ -197,6 +215,7 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
     w.root = root;
     w.kind = row.input_kind;
     w.last = null;
+    w.committedSlots = null;
     try {
       w.source = createInputSource(row.input_kind, root, row.input_options ?? {}, now);
       w.sourceError = null;
@@ -317,10 +336,34 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
     const bounds = new Bounds();
     let ordinal = -1;
     let items = 0;
+    // Slot of each entry of this reading (-1: none yet), kept with the commit to resolve UnchangedItems next time.
+    let slots = new Int32Array(1024).fill(-1);
+    const setSlot = (o: number, slot: number) => {
+      if (o >= slots.length) {
+        const grown = new Int32Array(slots.length * 2).fill(-1);
+        grown.set(slots);
+        slots = grown;
+      }
+      slots[o] = slot;
+    };
+    const committed = w.committedSlots;
     // Pass 1: compare every item with the index; nothing is written while the input may still prove malformed.
-    for (const item of reading.items()) {
+    for (const entry of reading.items()) {
       ordinal++;
       items++;
+      let item: InputItem;
+      if ('unchanged' in entry) {
+        // Byte-for-byte the item recorded last time: its slot is known, nothing to compare.
+        const known = committed !== null && entry.previous < committed.length ? committed[entry.previous] : -1;
+        if (known >= 0 && index.markSeen(known)) {
+          setSlot(ordinal, known);
+          if (index.isMissing(known)) changed.push(ordinal);
+          continue;
+        }
+        item = reading.pick([ordinal])[Symbol.iterator]().next().value as InputItem;
+      } else {
+        item = entry;
+      }
       const slot = index.slotOf(item.relativePath);
       if (item.pending) {
         if (slot !== undefined) index.markSeen(slot);
@@ -331,6 +374,7 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
           duplicates.push({ relativePath: item.relativePath, reason: 'is listed more than once (first kept)' });
           continue;
         }
+        setSlot(ordinal, slot);
         if (index.fingerprint(slot) !== fingerprintOf(item) || index.isMissing(slot)) changed.push(ordinal);
       } else {
         if (newPaths.has(item.relativePath)) {
@@ -351,16 +395,20 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
     const addPlanes = (r: WriteResult) => r.planes.forEach((z) => planes.add(z));
 
     // Pass 2: write what changed, batch by batch; the index follows each committed batch.
-    let batch: Array<{ item: InputItem; fingerprint: number }> = [];
+    let batch: Array<{ item: InputItem; fingerprint: number; ordinal: number }> = [];
     const flush = async () => {
       const r = await upsertTiles(sequelize, w.id, batch);
-      for (const row of batch) index.set(row.item.relativePath, row.fingerprint, false);
+      for (const row of batch) {
+        index.set(row.item.relativePath, row.fingerprint, false);
+        setSlot(row.ordinal, index.slotOf(row.item.relativePath) ?? -1);
+      }
       report.written += r.changed;
       addPlanes(r);
       batch = [];
     };
+    let k = 0;
     for (const item of reading.pick(changed)) {
-      batch.push({ item, fingerprint: fingerprintOf(item) });
+      batch.push({ item, fingerprint: fingerprintOf(item), ordinal: changed[k++] });
       if (batch.length >= batchSize) await flush();
     }
     if (batch.length > 0) await flush();
@@ -368,23 +416,24 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
     // Items no longer in the input: marked missing, never deleted.
     if (gone > 0) {
       let paths: string[] = [];
-      let slots: number[] = [];
+      let goneSlots: number[] = [];
       const flushMissing = async () => {
         const r = await markMissing(sequelize, w.id, paths);
-        for (const s of slots) index.setMissing(s, true);
+        for (const s of goneSlots) index.setMissing(s, true);
         report.missing += r.changed;
         addPlanes(r);
         paths = [];
-        slots = [];
+        goneSlots = [];
       };
       for (const [p, slot] of index.unseenLive()) {
         paths.push(p);
-        slots.push(slot);
+        goneSlots.push(slot);
         if (paths.length >= batchSize) await flushMissing();
       }
       if (paths.length > 0) await flushMissing();
     }
     report.planes = [...planes];
+    w.readingSlots = slots.subarray(0, ordinal + 1);
     const rejected = [...summary.rejected, ...duplicates];
     report.rejected = rejected.length;
     if (rejected.length > 0) {
@@ -450,9 +499,12 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
       }
       // A database or file system error part way: the index may be ahead of or behind the table. Rebuild it.
       w.index = null;
+      w.committedSlots = null;
       throw e;
     }
     result.commit();
+    w.committedSlots = w.readingSlots;
+    w.readingSlots = null;
     w.last = { state: report.state, message: report.message, header };
     await writeProject(w, report.state, report.message, header);
     report.timings.writeMs = performance.now() - t - report.timings.compareMs;
@@ -501,29 +553,75 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
     projects.delete(projectId);
   }
 
-  async function pollAll(): Promise<ProjectPollReport[]> {
+  /** Non-archived projects; forgets the others. */
+  async function listProjects(): Promise<ProjectRow[]> {
     const rows = await sequelize.query<ProjectRow>(
       `SELECT id, root_path, input_kind, input_options FROM projects WHERE archived_at IS NULL ORDER BY created_at, id`,
       { type: QueryTypes.SELECT },
     );
     const ids = new Set(rows.map((r) => r.id));
     for (const id of [...projects.keys()]) if (!ids.has(id)) forget(id);
+    return rows;
+  }
+
+  async function pollAll(): Promise<ProjectPollReport[]> {
+    const rows = await listProjects();
+    // A few projects at a time; resolves once every one was polled.
     const reports: ProjectPollReport[] = [];
-    for (const row of rows) {
-      try {
-        reports.push(await enqueue(row));
-      } catch (e) {
-        log.error({ err: e, projectId: row.id }, 'input poll failed');
+    let next = 0;
+    const lane = async () => {
+      while (next < rows.length) {
+        const row = rows[next++];
+        try {
+          reports.push(await enqueue(row));
+        } catch (e) {
+          log.error({ err: e, projectId: row.id }, 'input poll failed');
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, lane));
     return reports;
+  }
+
+  /**
+   * The polling loop: each tick queues every project that has no poll queued or under way; at most `concurrency`
+   * polls run at once, the next queued one starting as soon as one ends. A project whose poll lasts longer than the
+   * interval (a first recording of a million tiles) is not waited for: the others keep their pace.
+   */
+  const pending: ProjectRow[] = [];
+  const queued = new Set<string>();
+  const inFlight = new Set<Promise<unknown>>();
+  let active = 0;
+  function pump(): void {
+    while (running && active < concurrency && pending.length > 0) {
+      const row = pending.shift() as ProjectRow;
+      active++;
+      const p: Promise<unknown> = enqueue(row)
+        .catch((e) => log.error({ err: e, projectId: row.id }, 'input poll failed'))
+        .finally(() => {
+          active--;
+          queued.delete(row.id);
+          inFlight.delete(p);
+          pump();
+        });
+      inFlight.add(p);
+    }
+  }
+
+  async function tick(): Promise<void> {
+    for (const row of await listProjects()) {
+      if (queued.has(row.id)) continue;
+      queued.add(row.id);
+      pending.push(row);
+    }
+    pump();
   }
 
   function schedule(delay: number): void {
     if (!running) return;
     timer = setTimeout(() => {
       timer = null;
-      cycle = pollAll()
+      cycle = tick()
         .catch((e) => log.error({ err: e }, 'input poll cycle failed'))
         .finally(() => schedule(pollMs));
     }, delay);
@@ -540,7 +638,10 @@ export function createInputWatcher(options: InputWatcherOptions): InputWatcher {
       if (timer) clearTimeout(timer);
       timer = null;
       for (const w of projects.values()) closeFsWatch(w);
+      pending.length = 0;
+      queued.clear();
       await cycle;
+      await Promise.all(inFlight);
       await Promise.all([...projects.values()].map((w) => w.queue));
     },
     pollProject,

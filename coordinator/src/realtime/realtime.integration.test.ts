@@ -60,7 +60,9 @@ beforeAll(async () => {
   h = await startApiHarness(await createTestDatabase());
   const p = await h.gql(`mutation { createProject(input: { name: "rt", rootPath: "/tmp" }) { project { id } } }`);
   projectId = p.data.createProject.project.id;
-  const d = await h.gql(`mutation { createTaskDefinition(input: { name: "t", script: "/bin/true" }) { definition { id } } }`);
+  const d = await h.gql(
+    `mutation { createTaskDefinition(input: { name: "t", script: "/bin/true" }) { definition { id } } }`,
+  );
   const s = await h.gql(`mutation($input: CreateStageInput!) { createStage(input: $input) { stage { id } } }`, {
     input: { projectId, name: 's', taskDefinitionId: d.data.createTaskDefinition.definition.id, outputPath: '/tmp/o' },
   });
@@ -93,7 +95,10 @@ describe('aggregated events', () => {
     const snapshot = waitFor<StageCountsEvent>(s, 'stageCounts', () => true);
     s.emit('subscribe', projectId);
     expect((await snapshot).stages).toEqual([
-      { stageId, counts: { incomplete: 1000, waiting: 0, queued: 0, processing: 0, complete: 0, failed: 0, canceled: 0 } },
+      {
+        stageId,
+        counts: { incomplete: 1000, waiting: 0, queued: 0, processing: 0, complete: 0, failed: 0, canceled: 0 },
+      },
     ]);
     counts.length = 0;
 
@@ -114,7 +119,9 @@ describe('aggregated events', () => {
         { bind: [stageId, slice.map((t) => t.id)] },
       );
       await Promise.all(
-        slice.map((t) => notifyChange(h.sequelize, { type: 'states', projectId, stageIds: [stageId], planes: [{ stageId, z: t.z }] })),
+        slice.map((t) =>
+          notifyChange(h.sequelize, { type: 'states', projectId, stageIds: [stageId], planes: [{ stageId, z: t.z }] }),
+        ),
       );
       await sleep(100);
     }
@@ -125,7 +132,12 @@ describe('aggregated events', () => {
     expect(last).toEqual({
       projectId,
       tiles: 1000,
-      stages: [{ stageId, counts: { incomplete: 0, waiting: 0, queued: 0, processing: 0, complete: 1000, failed: 0, canceled: 0 } }],
+      stages: [
+        {
+          stageId,
+          counts: { incomplete: 0, waiting: 0, queued: 0, processing: 0, complete: 1000, failed: 0, canceled: 0 },
+        },
+      ],
     });
     // One stageCounts and one planesChanged per 250 ms window at most: a handful, not a thousand.
     const windows = Math.ceil(sent / 250) + 2;
@@ -155,7 +167,17 @@ describe('aggregated events', () => {
     const workers = waitFor<WorkerEvent[]>(s, 'workers', (e) => e.some((w) => w.name === 'rt-worker'));
     await h.gql(
       `mutation($input: RegisterWorkerInput!) { registerWorker(input: $input) { workerId } }`,
-      { input: { name: 'rt-worker', host: 'h', version: '1', cpus: 1, memoryMb: 1, localCapacity: 3, clusterCapacity: 0 } },
+      {
+        input: {
+          name: 'rt-worker',
+          host: 'h',
+          version: '1',
+          cpus: 1,
+          memoryMb: 1,
+          localCapacity: 3,
+          clusterCapacity: 0,
+        },
+      },
       h.workerToken,
     );
     expect((await workers).find((w) => w.name === 'rt-worker')).toMatchObject({ status: 'running', localCapacity: 3 });
@@ -171,7 +193,12 @@ describe('aggregated events', () => {
     );
     const executions = waitFor<ExecutionEvent[]>(s, 'executions', (e) => e.some((x) => x.executionId === executionId));
     await notifyChange(h.sequelize, { type: 'states', projectId, stageIds: [stageId], planes: [{ stageId, z: 0 }] });
-    expect((await executions).find((x) => x.executionId === executionId)).toMatchObject({ projectId, stageId, tileId, status: 'failed' });
+    expect((await executions).find((x) => x.executionId === executionId)).toMatchObject({
+      projectId,
+      stageId,
+      tileId,
+      status: 'failed',
+    });
 
     const project = waitFor<ProjectEvent>(s, 'project', (e) => e.isProcessing);
     await h.gql(`mutation($id: ID!) { startProject(id: $id) { errors { field } } }`, { id: projectId });
@@ -181,7 +208,9 @@ describe('aggregated events', () => {
   it('sends project events only to subscribers of that project', async () => {
     const s = open(await h.signIn());
     await connected(s);
-    const other = await h.gql(`mutation { createProject(input: { name: "rt-other", rootPath: "/tmp" }) { project { id } } }`);
+    const other = await h.gql(
+      `mutation { createProject(input: { name: "rt-other", rootPath: "/tmp" }) { project { id } } }`,
+    );
     const otherId = other.data.createProject.project.id;
     const received: string[] = [];
     s.on('stageCounts', (e) => received.push(e.projectId));
@@ -193,5 +222,32 @@ describe('aggregated events', () => {
     await marker;
     expect(received.every((id) => id === otherId)).toBe(true);
     s.emit('unsubscribe', otherId);
+  });
+});
+
+describe('LISTEN connection', () => {
+  it('reconnects after losing its connection and resends the counts of subscribed projects', async () => {
+    const s = open(await h.signIn());
+    await connected(s);
+    s.emit('subscribe', projectId);
+    await waitFor<StageCountsEvent>(s, 'stageCounts', () => true);
+    // A change without a notice: only the resync after reconnecting can report it.
+    await h.sequelize.query(`UPDATE stage_tile_states SET status = 'failed' WHERE stage_id = $1`, { bind: [stageId] });
+    const resync = waitFor<StageCountsEvent>(
+      s,
+      'stageCounts',
+      (e) => e.projectId === projectId && e.stages[0].counts.failed === 1000,
+    );
+    const killed = await h.sequelize.query<{ ok: boolean }>(
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+       WHERE application_name = 'tileflow-realtime' AND datname = current_database()`,
+      { type: QueryTypes.SELECT },
+    );
+    expect(killed).toEqual([{ ok: true }]);
+    expect((await resync).stages[0].counts).toMatchObject({ failed: 1000, complete: 0 });
+    // And notices flow again over the new connection.
+    const later = waitFor<PlanesChangedEvent>(s, 'planesChanged', (e) => e.planes.some((p) => p.z === 4));
+    await notifyChange(h.sequelize, { type: 'states', projectId, stageIds: [stageId], planes: [{ stageId, z: 4 }] });
+    expect((await later).planes).toEqual([{ stageId, z: 4, changes: 1 }]);
   });
 });

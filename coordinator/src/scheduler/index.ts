@@ -37,6 +37,9 @@ export interface Scheduler {
   lastPassAt(): Date | undefined;
 }
 
+/** Milliseconds a change notice waits for others before the pass it triggers. */
+const NOTICE_DEBOUNCE_MS = 20;
+
 /** Redis key holding the ISO time of the scheduler's last pass. */
 export const schedulerSeenKey = (prefix: string) => `${prefix}:scheduler:seen`;
 
@@ -86,7 +89,7 @@ export function createScheduler(deps: SchedulerDeps, prefix: string): Scheduler 
       }
     }
     if (changedStages.size > 0) {
-      await notifyChange(sequelize, { type: 'states', projectId, stageIds: [...changedStages], planes });
+      await notifyChange(sequelize, { type: 'states', projectId, stageIds: [...changedStages], planes, origin: 'scheduler' });
     }
   }
 
@@ -150,8 +153,10 @@ export function createScheduler(deps: SchedulerDeps, prefix: string): Scheduler 
     } catch {
       return;
     }
+    if (notice.type === 'states' && notice.origin === 'scheduler') return;
     if ('projectId' in notice) dirty.add(notice.projectId);
-    schedule();
+    // A short debounce: a burst of completions makes one pass, not one each.
+    schedule(NOTICE_DEBOUNCE_MS);
   }
 
   async function listen(): Promise<void> {

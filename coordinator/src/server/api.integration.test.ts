@@ -56,7 +56,11 @@ describe('HTTP routes', () => {
   });
 
   it('never serves files outside the client folder', async () => {
-    for (const p of ['/../tileflow-outside.txt', '/%2e%2e/tileflow-outside.txt', '/assets/%2e%2e/%2e%2e/tileflow-outside.txt']) {
+    for (const p of [
+      '/../tileflow-outside.txt',
+      '/%2e%2e/tileflow-outside.txt',
+      '/assets/%2e%2e/%2e%2e/tileflow-outside.txt',
+    ]) {
       const res = await fetch(`${h.url}${p}`);
       expect(await res.text(), p).not.toContain('secret');
     }
@@ -194,8 +198,13 @@ describe('authentication and roles', () => {
     );
     expect(r.data.createUser.user).toBeNull();
     expect(r.data.createUser.errors.map((e: { field: string }) => e.field).sort()).toEqual(['password', 'username']);
-    const dup = await h.gql('mutation { createUser(username: "otto", password: "password-1234") { errors { field message } } }');
-    expect(dup.data.createUser.errors[0]).toMatchObject({ field: 'username', message: expect.stringMatching(/exists/) });
+    const dup = await h.gql(
+      'mutation { createUser(username: "otto", password: "password-1234") { errors { field message } } }',
+    );
+    expect(dup.data.createUser.errors[0]).toMatchObject({
+      field: 'username',
+      message: expect.stringMatching(/exists/),
+    });
   });
 
   it('lets any user, viewers too, change their own password', async () => {
@@ -218,13 +227,21 @@ describe('authentication and roles', () => {
   it('lets the worker token call only the worker protocol, and users never', async () => {
     const asWorker = (q: string, v?: Record<string, unknown>) => h.gql(q, v, h.workerToken);
     expect((await asWorker('{ projects { id } }')).errors?.[0].extensions?.code).toBe('FORBIDDEN');
-    expect((await asWorker('mutation { startProject(id: "x") { errors { field } } }')).errors?.[0].extensions?.code).toBe(
-      'FORBIDDEN',
-    );
+    expect(
+      (await asWorker('mutation { startProject(id: "x") { errors { field } } }')).errors?.[0].extensions?.code,
+    ).toBe('FORBIDDEN');
     const register = `mutation($input: RegisterWorkerInput!) {
       registerWorker(input: $input) { workerId sessionId directive { status localCapacity } }
     }`;
-    const input = { name: 'w-auth', host: 'h', version: '1', cpus: 2, memoryMb: 1024, localCapacity: 2, clusterCapacity: 0 };
+    const input = {
+      name: 'w-auth',
+      host: 'h',
+      version: '1',
+      cpus: 2,
+      memoryMb: 1024,
+      localCapacity: 2,
+      clusterCapacity: 0,
+    };
     const asUser = await h.gql(register, { input });
     expect(asUser.status).toBe(403);
     expect(asUser.errors?.[0].message).toMatch(/TILEFLOW_WORKER_TOKEN/);

@@ -166,20 +166,16 @@ export function createApiServer(deps: ApiDeps): ApiServer {
         });
       });
       const { port } = httpServer.address() as AddressInfo;
-      log.info({ host: config.api.host, port }, 'API listening');
+      log.debug({ host: config.api.host, port }, 'API listening');
       return { port };
     },
     async close() {
       await realtime.close();
-      // Disconnects the sockets; closes the HTTP server too when it listens.
-      await new Promise<void>((resolve) => {
-        if (!httpServer.listening) {
-          realtime.io.disconnectSockets(true);
-          resolve();
-          return;
-        }
-        void realtime.io.close(() => resolve());
-      });
+      // Stop accepting, disconnect the sockets (socket.io closes the HTTP server too when it listens), end idle
+      // keep-alive connections at once, and give requests in flight up to DRAIN_MS.
+      const serverClosed = httpServer.listening
+        ? new Promise<void>((resolve) => void realtime.io.close(() => resolve()))
+        : (realtime.io.disconnectSockets(true), Promise.resolve());
       httpServer.closeIdleConnections();
       if (inFlight > 0) {
         await new Promise<void>((resolve) => {
@@ -191,6 +187,7 @@ export function createApiServer(deps: ApiDeps): ApiServer {
         });
       }
       httpServer.closeAllConnections();
+      await serverClosed;
       if (started) await apollo.stop();
     },
   };

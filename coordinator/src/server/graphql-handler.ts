@@ -52,9 +52,11 @@ export function createGraphQLHandler(
         try {
           body = text === '' ? undefined : JSON.parse(text);
         } catch {
-          res
-            .writeHead(400, { 'content-type': 'application/json; charset=utf-8' })
-            .end(JSON.stringify({ errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] }));
+          res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' }).end(
+            JSON.stringify({
+              errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+            }),
+          );
           return;
         }
       } else {

@@ -39,17 +39,25 @@ export interface ApiHarness {
   admin: { username: string; password: string };
   workerToken: string;
   /** POSTs an operation; token undefined = the admin's, null = anonymous. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read deep into the answers they assert on
   gql<T = any>(
     query: string,
     variables?: Record<string, unknown>,
     token?: string | null,
-  ): Promise<{ status: number; data?: T; errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string } }> }>;
+  ): Promise<{
+    status: number;
+    data?: T;
+    errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string } }>;
+  }>;
   signIn(username?: string, password?: string): Promise<string>;
   close(): Promise<void>;
 }
 
 /** Starts the API over the given database (dropped by close()). `env` overrides configuration variables. */
-export async function startApiHarness(database: HarnessDatabase, env: Record<string, string> = {}): Promise<ApiHarness> {
+export async function startApiHarness(
+  database: HarnessDatabase,
+  env: Record<string, string> = {},
+): Promise<ApiHarness> {
   const { config: db, sequelize, drop } = database;
   const prefix = randomName('tfapi');
   const secret = () => randomBytes(24).toString('hex');
@@ -172,7 +180,12 @@ export async function setTileState(
        updated_at = now()
      RETURNING tile_id::text`,
     {
-      bind: [stageId, status, attempts, ...('relativePath' in where ? [where.relativePath] : [where.x, where.y, where.z])],
+      bind: [
+        stageId,
+        status,
+        attempts,
+        ...('relativePath' in where ? [where.relativePath] : [where.x, where.y, where.z]),
+      ],
     },
   );
   const id = (rows as Array<{ tile_id: string }>)[0]?.tile_id;

@@ -11,11 +11,15 @@ import { createSlurmExecutor } from './slurm/index.js';
 const conf = slurmConf();
 
 describe.skipIf(conf === null)('SLURM', () => {
-  executorContract('slurm', (events) => createSlurmExecutor(events, { pollSeconds: 0.5, env: { ...process.env, SLURM_CONF: conf! } }), {
-    badScript: 'failed-to-start-or-failed-job',
-    resourceUsage: 'not-reported',
-    // A poll interval and SLURM's scheduling on top of each run; a second report would come within a few polls.
-    testTimeoutMs: 60_000,
-    settleMs: 2_000,
-  });
+  executorContract(
+    'slurm',
+    (events) => createSlurmExecutor(events, { pollSeconds: 0.5, env: { ...process.env, SLURM_CONF: conf! } }),
+    {
+      badScript: 'failed-to-start-or-failed-job',
+      resourceUsage: 'not-reported',
+      // A poll interval and SLURM's scheduling on top of each run; a second report would come within a few polls.
+      testTimeoutMs: 60_000,
+      settleMs: 2_000,
+    },
+  );
 });

@@ -49,6 +49,12 @@ export interface Executor {
    * for errors of the executor itself, never for the script's failure (that is a finished outcome).
    */
   start(run: PreparedRun): Promise<{ clusterJobId?: string }>;
+  /**
+   * Optional: starts a burst of runs in one go (SLURM: one job array per group of runs that ask for the same cluster
+   * options; each task stays its own execution, with cluster job id `ArrayJobId_TaskId`). Resolves with one entry
+   * per run, in order; a run that cannot be submitted is finished as start() would finish it.
+   */
+  startMany?(runs: PreparedRun[]): Promise<Array<{ clusterJobId?: string }>>;
   /** Stops a run: SIGTERM to its process group then SIGKILL, or scancel. Finishes it with ending 'canceled'. */
   cancel(executionId: string): Promise<void>;
   /** Takes over runs a previous daemon started (cluster jobs survive a worker restart). */

@@ -52,3 +52,15 @@ describe('reporter', () => {
     await r.close();
   });
 });
+
+describe('reporter shutdown', () => {
+  it('gives up after the timeout when the coordinator is gone, instead of hanging the daemon', async () => {
+    const c = coordinator(Number.POSITIVE_INFINITY);
+    const r = createReporter(c.api, 's', { flushMs: 1 });
+    r.add(report('a', ExecutionStatus.Succeeded));
+    // Without the bound this never resolves and the test times out.
+    await r.close(300);
+    expect(r.pending()).toBe(1);
+    expect(c.batches).toEqual([]);
+  });
+});

@@ -14,7 +14,11 @@ export interface Reporter {
   flush(): Promise<void>;
   pending(): number;
   setSession(sessionId: string): void;
-  close(): Promise<void>;
+  /**
+   * Sends what is pending, trying for at most `timeoutMs` (default 10 s), then stops. What could not be sent is
+   * not lost for the system: the coordinator recovers executions of a worker that went silent.
+   */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 export interface ReporterOptions {
@@ -95,8 +99,16 @@ export function createReporter(api: CoordinatorApi, sessionId: string, opts: Rep
     setSession(id) {
       session = id;
     },
-    async close() {
-      await flush();
+    async close(timeoutMs = 10_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          closed = true;
+          resolve();
+        }, timeoutMs);
+      });
+      await Promise.race([flush(), gaveUp]);
+      clearTimeout(timer);
       closed = true;
     },
   };

@@ -57,7 +57,7 @@ export function cellOf(layout: Bounds & { nx: number }, x: number, y: number): n
 }
 
 /** The lattice position of a cell. */
-export function positionOf(layout: GridLayout, cell: number): { x: number; y: number } {
+export function positionOf(layout: Pick<GridLayout, 'minX' | 'minY' | 'nx'>, cell: number): { x: number; y: number } {
   return { x: layout.minX + (cell % layout.nx), y: layout.minY + Math.floor(cell / layout.nx) };
 }
 

@@ -66,8 +66,10 @@ export interface ProjectModel extends Model<InferAttributes<ProjectModel>, Infer
   updatedAt: CreationOptional<Date>;
 }
 
-export interface TaskRepositoryModel
-  extends Model<InferAttributes<TaskRepositoryModel>, InferCreationAttributes<TaskRepositoryModel>> {
+export interface TaskRepositoryModel extends Model<
+  InferAttributes<TaskRepositoryModel>,
+  InferCreationAttributes<TaskRepositoryModel>
+> {
   id: CreationOptional<string>;
   name: string;
   location: string;
@@ -77,8 +79,10 @@ export interface TaskRepositoryModel
   updatedAt: CreationOptional<Date>;
 }
 
-export interface TaskDefinitionModel
-  extends Model<InferAttributes<TaskDefinitionModel>, InferCreationAttributes<TaskDefinitionModel>> {
+export interface TaskDefinitionModel extends Model<
+  InferAttributes<TaskDefinitionModel>,
+  InferCreationAttributes<TaskDefinitionModel>
+> {
   id: CreationOptional<string>;
   repositoryId: CreationOptional<string | null>;
   name: string;
@@ -136,8 +140,10 @@ export interface TileModel extends Model<InferAttributes<TileModel>, InferCreati
   updatedAt: CreationOptional<Date>;
 }
 
-export interface StageTileStateModel
-  extends Model<InferAttributes<StageTileStateModel>, InferCreationAttributes<StageTileStateModel>> {
+export interface StageTileStateModel extends Model<
+  InferAttributes<StageTileStateModel>,
+  InferCreationAttributes<StageTileStateModel>
+> {
   stageId: string;
   tileId: string;
   projectId: string;
@@ -177,8 +183,10 @@ export interface WorkerModel extends Model<InferAttributes<WorkerModel>, InferCr
   updatedAt: CreationOptional<Date>;
 }
 
-export interface TaskExecutionModel
-  extends Model<InferAttributes<TaskExecutionModel>, InferCreationAttributes<TaskExecutionModel>> {
+export interface TaskExecutionModel extends Model<
+  InferAttributes<TaskExecutionModel>,
+  InferCreationAttributes<TaskExecutionModel>
+> {
   id: CreationOptional<string>;
   projectId: string;
   stageId: string;

@@ -21,7 +21,7 @@ describe('models', () => {
         `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1`,
         { bind: [table], type: QueryTypes.SELECT },
       );
-      const fields = Object.values(model.getAttributes()).map((a) => a.field);
+      const fields = (Object.values(model.getAttributes()) as Array<{ field?: string }>).map((a) => a.field);
       expect(fields.sort(), table).toEqual(columns.map((c) => c.column_name).sort());
     }
   });

@@ -68,9 +68,13 @@ export function createCommandRunner(options: CommandRunnerOptions): CommandRunne
             if (typeof e.code === 'number') return resolve({ code: e.code, stdout, stderr });
             if (e.killed) {
               return reject(
-                new SlurmError(SlurmErrorCode.CommandUnavailable, `${tool} did not answer within ${options.timeoutSeconds} s`, {
-                  cause: err,
-                }),
+                new SlurmError(
+                  SlurmErrorCode.CommandUnavailable,
+                  `${tool} did not answer within ${options.timeoutSeconds} s`,
+                  {
+                    cause: err,
+                  },
+                ),
               );
             }
             reject(

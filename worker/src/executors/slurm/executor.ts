@@ -13,7 +13,13 @@ import type { Executor, ExecutorEvents, PreparedRun, RunOutcome } from '../types
 import { createCommandRunner, type CommandRunner, type SlurmCommandStats } from './commands.js';
 import { SlurmError, SlurmErrorCode } from './errors.js';
 import { createJobCompReader, type JobCompReader } from './jobcomp.js';
-import { clusterArgs, jobEnvironment, readSlurmExecutorOptions, slurmOutputPath, type SlurmExecutorOptions } from './options.js';
+import {
+  clusterArgs,
+  jobEnvironment,
+  readSlurmExecutorOptions,
+  slurmOutputPath,
+  type SlurmExecutorOptions,
+} from './options.js';
 import { renderArrayScript, renderJobScript, checkRunForScript } from './shell.js';
 import {
   outcomeOf,
@@ -122,7 +128,8 @@ export function createSlurmExecutor(events: ExecutorEvents, options: SlurmExecut
   let jobcompReads = 0;
   let lastError: string | null = null;
   /** undefined: not looked up yet. */
-  let jobcomp: JobCompReader | null | undefined = options.jobCompLoc === null ? null : options.jobCompLoc ? createJobCompReader(options.jobCompLoc) : undefined;
+  let jobcomp: JobCompReader | null | undefined =
+    options.jobCompLoc === null ? null : options.jobCompLoc ? createJobCompReader(options.jobCompLoc) : undefined;
 
   // --- events -----------------------------------------------------------------------------------------------------
 
@@ -146,7 +153,13 @@ export function createSlurmExecutor(events: ExecutorEvents, options: SlurmExecut
   const finishTracked = (t: Tracked, outcome: FinalOutcome, finishedAt: Date) => {
     if (!untrack(t)) return;
     const end = t.startedAt && finishedAt < t.startedAt ? t.startedAt : finishedAt;
-    const result: RunOutcome = { executionId: t.executionId, startedAt: t.startedAt, finishedAt: end, ...outcome, clusterJobId: t.key };
+    const result: RunOutcome = {
+      executionId: t.executionId,
+      startedAt: t.startedAt,
+      finishedAt: end,
+      ...outcome,
+      clusterJobId: t.key,
+    };
     if (!closed) events.finished(result);
   };
 
@@ -168,7 +181,8 @@ export function createSlurmExecutor(events: ExecutorEvents, options: SlurmExecut
   const findJobComp = async (): Promise<JobCompReader | null> => {
     if (jobcomp !== undefined) return jobcomp;
     const res = await runner.run('scontrol', ['show', 'config']);
-    if (res.code !== 0) throw new SlurmError(SlurmErrorCode.CommandFailed, `scontrol show config failed: ${res.stderr.trim()}`);
+    if (res.code !== 0)
+      throw new SlurmError(SlurmErrorCode.CommandFailed, `scontrol show config failed: ${res.stderr.trim()}`);
     const value = (key: string) => new RegExp(`^${key}\\s*=\\s*(.*)$`, 'm').exec(res.stdout)?.[1]?.trim();
     const type = value('JobCompType');
     const loc = value('JobCompLoc');
@@ -176,7 +190,8 @@ export function createSlurmExecutor(events: ExecutorEvents, options: SlurmExecut
     return jobcomp;
   };
 
-  const nameMatches = (t: Tracked, r: JobRecord) => t.expectedName === null || r.name === null || r.name === t.expectedName;
+  const nameMatches = (t: Tracked, r: JobRecord) =>
+    t.expectedName === null || r.name === null || r.name === t.expectedName;
 
   const apply = (t: Tracked, r: JobRecord, now: number) => {
     const phase = phaseOf(r.state);
@@ -184,7 +199,13 @@ export function createSlurmExecutor(events: ExecutorEvents, options: SlurmExecut
     if (phase === 'running') {
       if (!t.startedAt) emitStarted(t, r.startTime ?? new Date(now));
       const startedAt = t.startedAt;
-      if (t.timeoutSeconds && !t.intent && r.state === 'RUNNING' && startedAt && now >= startedAt.getTime() + t.timeoutSeconds * 1000) {
+      if (
+        t.timeoutSeconds &&
+        !t.intent &&
+        r.state === 'RUNNING' &&
+        startedAt &&
+        now >= startedAt.getTime() + t.timeoutSeconds * 1000
+      ) {
         // SLURM's own limit is in whole minutes and checked every 30 s: Tileflow keeps the run's deadline itself.
         stop(t, 'timeout').catch(warn);
       }
@@ -218,7 +239,13 @@ export function createSlurmExecutor(events: ExecutorEvents, options: SlurmExecut
     const ids = [...new Set(jobs.map((t) => t.queryId))].join(',');
     // One argv element may not exceed 128 KiB: past that, ask for all of this user's jobs instead.
     const select = ids.length > 100_000 ? ['--me'] : [`--jobs=${ids}`];
-    const res = await runner.run('squeue', ['--noheader', '--array', '--states=all', `--Format=${SQUEUE_FORMAT}`, ...select]);
+    const res = await runner.run('squeue', [
+      '--noheader',
+      '--array',
+      '--states=all',
+      `--Format=${SQUEUE_FORMAT}`,
+      ...select,
+    ]);
     let records: Map<string, JobRecord>;
     if (res.code === 0) records = parseSqueueOutput(res.stdout);
     // squeue asked about one job that it no longer knows fails instead of printing nothing.
@@ -262,7 +289,10 @@ export function createSlurmExecutor(events: ExecutorEvents, options: SlurmExecut
     const res = await runner.run('scancel', [t.key]);
     if (res.code !== 0 && !ALREADY_OVER.test(res.stderr)) {
       t.intent = undefined;
-      throw new SlurmError(SlurmErrorCode.CommandFailed, `scancel ${t.key} failed (exit ${res.code}): ${res.stderr.trim()}`);
+      throw new SlurmError(
+        SlurmErrorCode.CommandFailed,
+        `scancel ${t.key} failed (exit ${res.code}): ${res.stderr.trim()}`,
+      );
     }
   }
 
@@ -284,14 +314,18 @@ export function createSlurmExecutor(events: ExecutorEvents, options: SlurmExecut
    * Checks a run and writes its job script. Returns the sbatch arguments of its cluster options, or the outcome
    * that finishes it without a job.
    */
-  async function prepare(run: PreparedRun, inArray: boolean): Promise<{ resources: string[]; script: string; redirect: boolean } | { outcome: FinalOutcome }> {
+  async function prepare(
+    run: PreparedRun,
+    inArray: boolean,
+  ): Promise<{ resources: string[]; script: string; redirect: boolean } | { outcome: FinalOutcome }> {
     let resources: string[];
     try {
       resources = clusterArgs(run.clusterOptions ?? {}, run.timeoutSeconds);
       const problem = checkRunForScript(run);
       if (problem) throw new SlurmError(SlurmErrorCode.InvalidRun, problem);
     } catch (err) {
-      if (err instanceof SlurmError) return { outcome: failedToStart(FailureReason.SubmitFailed, `Cannot submit to SLURM: ${err.message}`) };
+      if (err instanceof SlurmError)
+        return { outcome: failedToStart(FailureReason.SubmitFailed, `Cannot submit to SLURM: ${err.message}`) };
       throw err;
     }
     if (checkScripts) {
@@ -317,7 +351,10 @@ export function createSlurmExecutor(events: ExecutorEvents, options: SlurmExecut
     // --parsable prints `jobid` or `jobid;cluster`.
     const jobId = res.stdout.trim().split(';')[0];
     if (!/^\d+$/.test(jobId)) {
-      throw new SlurmError(SlurmErrorCode.UnexpectedOutput, `sbatch --parsable printed ${JSON.stringify(res.stdout.trim())}, not a job id`);
+      throw new SlurmError(
+        SlurmErrorCode.UnexpectedOutput,
+        `sbatch --parsable printed ${JSON.stringify(res.stdout.trim())}, not a job id`,
+      );
     }
     return { jobId };
   }
@@ -332,7 +369,11 @@ export function createSlurmExecutor(events: ExecutorEvents, options: SlurmExecut
 
   const guard = (run: PreparedRun) => {
     if (closed) throw new SlurmError(SlurmErrorCode.Closed, 'the SLURM executor is closed');
-    if (!EXECUTION_ID.test(run.executionId)) throw new SlurmError(SlurmErrorCode.InvalidRun, `execution id ${JSON.stringify(run.executionId)} is not usable as a job name`);
+    if (!EXECUTION_ID.test(run.executionId))
+      throw new SlurmError(
+        SlurmErrorCode.InvalidRun,
+        `execution id ${JSON.stringify(run.executionId)} is not usable as a job name`,
+      );
     if (tracked.has(run.executionId) || submitting.has(run.executionId)) {
       throw new SlurmError(SlurmErrorCode.InvalidRun, `execution ${run.executionId} is already running`);
     }
@@ -390,7 +431,11 @@ export function createSlurmExecutor(events: ExecutorEvents, options: SlurmExecut
     }
   }
 
-  async function startArray(runs: PreparedRun[], results: Array<{ clusterJobId?: string }>, indexes: number[]): Promise<void> {
+  async function startArray(
+    runs: PreparedRun[],
+    results: Array<{ clusterJobId?: string }>,
+    indexes: number[],
+  ): Promise<void> {
     const subs = runs.map(() => ({ cancel: false }));
     runs.forEach((run, i) => submitting.set(run.executionId, subs[i]));
     try {
@@ -433,7 +478,16 @@ export function createSlurmExecutor(events: ExecutorEvents, options: SlurmExecut
           continue;
         }
         const key = `${submitted.jobId}_${task}`;
-        track({ executionId: r.run.executionId, key, queryId: submitted.jobId, expectedName: name, timeoutSeconds: r.run.timeoutSeconds }, r.sub.cancel);
+        track(
+          {
+            executionId: r.run.executionId,
+            key,
+            queryId: submitted.jobId,
+            expectedName: name,
+            timeoutSeconds: r.run.timeoutSeconds,
+          },
+          r.sub.cancel,
+        );
         results[r.index] = { clusterJobId: key };
       }
     } finally {
@@ -474,7 +528,13 @@ export function createSlurmExecutor(events: ExecutorEvents, options: SlurmExecut
               if (chunk.length === 1) {
                 work.push(startOne(runs[chunk[0]]).then((r) => (results[chunk[0]] = r)));
               } else {
-                work.push(startArray(chunk.map((i) => runs[i]), results, chunk));
+                work.push(
+                  startArray(
+                    chunk.map((i) => runs[i]),
+                    results,
+                    chunk,
+                  ),
+                );
               }
             }
           }

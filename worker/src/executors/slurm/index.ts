@@ -2,4 +2,12 @@ export { createSlurmExecutor, type SlurmExecutor, type SlurmExecutorStats } from
 export { readSlurmExecutorOptions, clusterArgs, type SlurmExecutorOptions } from './options.js';
 export { SlurmError, SlurmErrorCode } from './errors.js';
 export { shellQuote, renderJobScript } from './shell.js';
-export { outcomeOf, phaseOf, parseSqueueLine, parseJobCompLine, SLURM_STATES, type SlurmState, type JobRecord } from './states.js';
+export {
+  outcomeOf,
+  phaseOf,
+  parseSqueueLine,
+  parseJobCompLine,
+  SLURM_STATES,
+  type SlurmState,
+  type JobRecord,
+} from './states.js';

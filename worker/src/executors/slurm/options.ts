@@ -70,7 +70,8 @@ export function jobEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /** The time limit in minutes: the cluster option, else the run's timeout rounded up, else none. */
 export function timeLimitMinutes(options: ClusterOptions, timeoutSeconds: number | null): number | null {
-  if (options.timeLimitMinutes !== undefined && options.timeLimitMinutes !== null) return Math.max(1, Math.ceil(options.timeLimitMinutes));
+  if (options.timeLimitMinutes !== undefined && options.timeLimitMinutes !== null)
+    return Math.max(1, Math.ceil(options.timeLimitMinutes));
   if (timeoutSeconds) return Math.max(1, Math.ceil(timeoutSeconds / 60));
   return null;
 }
@@ -83,7 +84,8 @@ export function timeLimitMinutes(options: ClusterOptions, timeoutSeconds: number
 export function clusterArgs(options: ClusterOptions, timeoutSeconds: number | null): string[] {
   const args: string[] = [];
   const positive = (name: string, v: number) => {
-    if (!Number.isFinite(v) || v <= 0) throw new SlurmError(SlurmErrorCode.InvalidRun, `cluster option ${name} must be a positive number, got ${v}`);
+    if (!Number.isFinite(v) || v <= 0)
+      throw new SlurmError(SlurmErrorCode.InvalidRun, `cluster option ${name} must be a positive number, got ${v}`);
   };
   if (options.partition) args.push(`--partition=${options.partition}`);
   if (options.cpus !== undefined && options.cpus !== null) {
@@ -94,7 +96,8 @@ export function clusterArgs(options: ClusterOptions, timeoutSeconds: number | nu
     positive('memoryMb', options.memoryMb);
     args.push(`--mem=${Math.ceil(options.memoryMb)}M`);
   }
-  if (options.timeLimitMinutes !== undefined && options.timeLimitMinutes !== null) positive('timeLimitMinutes', options.timeLimitMinutes);
+  if (options.timeLimitMinutes !== undefined && options.timeLimitMinutes !== null)
+    positive('timeLimitMinutes', options.timeLimitMinutes);
   const minutes = timeLimitMinutes(options, timeoutSeconds);
   if (minutes !== null) args.push(`--time=${minutes}`);
   for (const arg of options.extraArgs ?? []) {
@@ -107,7 +110,8 @@ export function clusterArgs(options: ClusterOptions, timeoutSeconds: number | nu
       if (!name) throw refused('is not an option');
       if (hit) throw refused(`would override --${hit}, which Tileflow sets itself (log files, job name, folder)`);
     } else if (arg.startsWith('-') && arg.length > 1) {
-      if (RESERVED_SHORT.has(arg[1])) throw refused(`would override -${arg[1]}, which Tileflow sets itself (log files, job name, folder)`);
+      if (RESERVED_SHORT.has(arg[1]))
+        throw refused(`would override -${arg[1]}, which Tileflow sets itself (log files, job name, folder)`);
     } else {
       throw refused('is not an option: write each as one element, --name=value');
     }

@@ -107,7 +107,18 @@ export interface JobRecord {
 
 /** squeue `--Format` fields, in the order parseSqueueLine reads them. Every field ends with `|`; Name comes last, as
  * the one field that may hold a `|` itself. */
-export const SQUEUE_FIELDS = ['JobID', 'ArrayJobID', 'ArrayTaskID', 'State', 'Reason', 'exit_code', 'StartTime', 'EndTime', 'NodeList', 'Name'];
+export const SQUEUE_FIELDS = [
+  'JobID',
+  'ArrayJobID',
+  'ArrayTaskID',
+  'State',
+  'Reason',
+  'exit_code',
+  'StartTime',
+  'EndTime',
+  'NodeList',
+  'Name',
+];
 export const SQUEUE_FORMAT = SQUEUE_FIELDS.map((f) => `${f}:|`).join(',');
 
 /** SLURM prints times in the local time zone, without an offset, which is how `Date` reads such a string. */
@@ -223,7 +234,12 @@ export function outcomeOf(r: JobRecord, intent: StopIntent, timeoutSeconds: numb
       return { ...base, ending: 'exited', exitCode: r.exitCode ?? 0, failureReason: null, message: null };
     case 'FAILED':
       if (r.signal) {
-        return { ...base, ending: 'killed', failureReason: FailureReason.Signal, message: `${job} FAILED: its script was killed by signal ${r.signal}${why}` };
+        return {
+          ...base,
+          ending: 'killed',
+          failureReason: FailureReason.Signal,
+          message: `${job} FAILED: its script was killed by signal ${r.signal}${why}`,
+        };
       }
       if (r.exitCode) return { ...base, ending: 'exited', failureReason: null, message: null };
       return {
@@ -233,7 +249,12 @@ export function outcomeOf(r: JobRecord, intent: StopIntent, timeoutSeconds: numb
         message: `${job} FAILED without an exit status: SLURM could not launch it${why}`,
       };
     case 'TIMEOUT':
-      return { ...base, ending: 'timeout', failureReason: FailureReason.Timeout, message: `${job} reached its SLURM time limit (TIMEOUT)` };
+      return {
+        ...base,
+        ending: 'timeout',
+        failureReason: FailureReason.Timeout,
+        message: `${job} reached its SLURM time limit (TIMEOUT)`,
+      };
     case 'CANCELLED':
       if (intent === 'timeout') {
         return {
@@ -243,22 +264,68 @@ export function outcomeOf(r: JobRecord, intent: StopIntent, timeoutSeconds: numb
           message: `Timed out after ${timeoutSeconds} s; ${job} was cancelled (scancel)`,
         };
       }
-      if (intent === 'canceled') return { ...base, ending: 'canceled', failureReason: FailureReason.Canceled, message: `Canceled; ${job} was cancelled (scancel)` };
-      return { ...base, ending: 'killed', failureReason: FailureReason.Signal, message: `${job} was CANCELLED outside Tileflow (scancel by a user or an administrator)${why}` };
+      if (intent === 'canceled')
+        return {
+          ...base,
+          ending: 'canceled',
+          failureReason: FailureReason.Canceled,
+          message: `Canceled; ${job} was cancelled (scancel)`,
+        };
+      return {
+        ...base,
+        ending: 'killed',
+        failureReason: FailureReason.Signal,
+        message: `${job} was CANCELLED outside Tileflow (scancel by a user or an administrator)${why}`,
+      };
     case 'NODE_FAIL':
-      return { ...base, ending: 'killed', failureReason: FailureReason.NodeFail, message: `${job} ended in NODE_FAIL: its node failed${why}` };
+      return {
+        ...base,
+        ending: 'killed',
+        failureReason: FailureReason.NodeFail,
+        message: `${job} ended in NODE_FAIL: its node failed${why}`,
+      };
     case 'OUT_OF_MEMORY':
-      return { ...base, ending: 'killed', failureReason: FailureReason.OutOfMemory, message: `${job} ran OUT_OF_MEMORY: it used more than its --mem` };
+      return {
+        ...base,
+        ending: 'killed',
+        failureReason: FailureReason.OutOfMemory,
+        message: `${job} ran OUT_OF_MEMORY: it used more than its --mem`,
+      };
     case 'PREEMPTED':
-      return { ...base, ending: 'killed', failureReason: FailureReason.Preempted, message: `${job} was PREEMPTED by a job of higher priority` };
+      return {
+        ...base,
+        ending: 'killed',
+        failureReason: FailureReason.Preempted,
+        message: `${job} was PREEMPTED by a job of higher priority`,
+      };
     case 'BOOT_FAIL':
-      return { ...base, ending: 'failed-to-start', failureReason: FailureReason.NodeFail, message: `${job} ended in BOOT_FAIL: its node failed to boot${why}` };
+      return {
+        ...base,
+        ending: 'failed-to-start',
+        failureReason: FailureReason.NodeFail,
+        message: `${job} ended in BOOT_FAIL: its node failed to boot${why}`,
+      };
     case 'DEADLINE':
-      return { ...base, ending: stopped, failureReason: FailureReason.Timeout, message: `${job} ended in DEADLINE: it could not finish before its --deadline${why}` };
+      return {
+        ...base,
+        ending: stopped,
+        failureReason: FailureReason.Timeout,
+        message: `${job} ended in DEADLINE: it could not finish before its --deadline${why}`,
+      };
     case 'REVOKED':
-      return { ...base, ending: stopped, failureReason: FailureReason.Canceled, message: `${job} was REVOKED (a federated sibling job ran elsewhere)${why}` };
+      return {
+        ...base,
+        ending: stopped,
+        failureReason: FailureReason.Canceled,
+        message: `${job} was REVOKED (a federated sibling job ran elsewhere)${why}`,
+      };
     case 'SPECIAL_EXIT':
-      return { ...base, ending: 'exited', failureReason: FailureReason.ExitCode, message: `${job} ended in SPECIAL_EXIT (held for requeue after exit code ${r.exitCode})` };
+      return {
+        ...base,
+        ending: 'exited',
+        failureReason: FailureReason.ExitCode,
+        message: `${job} ended in SPECIAL_EXIT (held for requeue after exit code ${r.exitCode})`,
+      };
     default:
       return {
         ...base,

@@ -4,7 +4,6 @@ import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import { schedulerSeenKey } from '../../../scheduler/index.js';
 
-
 let version: string | undefined;
 /** The coordinator package's version (read once). */
 export function coordinatorVersion(): string {

@@ -51,17 +51,28 @@ beforeAll(async () => {
     { input: { name: 'exec', rootPath: root, logRootPath: logRoot } },
   );
   projectId = p.data.createProject.project.id;
-  const d = await h.gql(`mutation { createTaskDefinition(input: { name: "t", script: "/bin/true" }) { definition { id } } }`);
-  definitionId = d.data.createTaskDefinition.definition.id;
-  const s = await h.gql(
-    `mutation($input: CreateStageInput!) { createStage(input: $input) { stage { id } } }`,
-    { input: { projectId, name: 's', taskDefinitionId: definitionId, outputPath: path.join(root, 'out') } },
+  const d = await h.gql(
+    `mutation { createTaskDefinition(input: { name: "t", script: "/bin/true" }) { definition { id } } }`,
   );
+  definitionId = d.data.createTaskDefinition.definition.id;
+  const s = await h.gql(`mutation($input: CreateStageInput!) { createStage(input: $input) { stage { id } } }`, {
+    input: { projectId, name: 's', taskDefinitionId: definitionId, outputPath: path.join(root, 'out') },
+  });
   stageId = s.data.createStage.stage.id;
   await insertLattice(h.sequelize, projectId, { nx: 3, ny: 1, zs: [0] });
   const r = await asWorker(
     `mutation($input: RegisterWorkerInput!) { registerWorker(input: $input) { workerId sessionId reattach { executionId } directive { status localCapacity clusterCapacity stages { stageId } cancel } } }`,
-    { input: { name: 'w1', host: 'host-1', version: '0.1.0', cpus: 2, memoryMb: 2048, localCapacity: 2, clusterCapacity: 0 } },
+    {
+      input: {
+        name: 'w1',
+        host: 'host-1',
+        version: '0.1.0',
+        cpus: 2,
+        memoryMb: 2048,
+        localCapacity: 2,
+        clusterCapacity: 0,
+      },
+    },
   );
   expect(r.errors).toBeUndefined();
   ({ workerId, sessionId } = r.data.registerWorker);
@@ -78,7 +89,18 @@ describe('worker protocol over GraphQL', () => {
     const beat = (session: string) =>
       asWorker(
         `mutation($input: HeartbeatInput!) { heartbeat(input: $input) { status localCapacity clusterCapacity stages { stageId queueName target } cancel } }`,
-        { input: { workerId, sessionId: session, localLoad: 0, clusterLoad: 0, running: [], cpus: 2, memoryMb: 2048, loadAverage: 0.5 } },
+        {
+          input: {
+            workerId,
+            sessionId: session,
+            localLoad: 0,
+            clusterLoad: 0,
+            running: [],
+            cpus: 2,
+            memoryMb: 2048,
+            loadAverage: 0.5,
+          },
+        },
       );
     const ok = await beat(sessionId);
     expect(ok.errors).toBeUndefined();
@@ -96,7 +118,13 @@ describe('worker protocol over GraphQL', () => {
       sessionId,
       reports: [
         { executionId, status: 'SUBMITTED', target: 'LOCAL', workUnits: 1, at: new Date().toISOString() },
-        { executionId, status: 'RUNNING', argv: ['/bin/true', root, 'a b'], stdoutPath: stdout, at: new Date().toISOString() },
+        {
+          executionId,
+          status: 'RUNNING',
+          argv: ['/bin/true', root, 'a b'],
+          stdoutPath: stdout,
+          at: new Date().toISOString(),
+        },
       ],
     });
     expect(running.data.reportExecutions).toEqual({ applied: 2, rejected: [] });
@@ -140,12 +168,30 @@ describe('worker protocol over GraphQL', () => {
     expect(q.data.stage.counts).toEqual({ complete: 1, processing: 0 });
 
     const log = async (args: string) =>
-      (await h.gql(`query($id: ID!) { executionLog(id: $id, ${args}) { offset nextOffset size text } }`, { id: executionId }))
-        .data.executionLog;
+      (
+        await h.gql(`query($id: ID!) { executionLog(id: $id, ${args}) { offset nextOffset size text } }`, {
+          id: executionId,
+        })
+      ).data.executionLog;
     const size = Buffer.byteLength('line 1\nline 2 — ünïcödé\nline 3\n');
-    expect(await log('stream: STDOUT')).toEqual({ offset: 0, nextOffset: size, size, text: 'line 1\nline 2 — ünïcödé\nline 3\n' });
-    expect(await log('stream: STDOUT, offset: 7, limit: 6')).toEqual({ offset: 7, nextOffset: 13, size, text: 'line 2' });
-    expect(await log('stream: STDOUT, tailBytes: 7')).toEqual({ offset: size - 7, nextOffset: size, size, text: 'line 3\n' });
+    expect(await log('stream: STDOUT')).toEqual({
+      offset: 0,
+      nextOffset: size,
+      size,
+      text: 'line 1\nline 2 — ünïcödé\nline 3\n',
+    });
+    expect(await log('stream: STDOUT, offset: 7, limit: 6')).toEqual({
+      offset: 7,
+      nextOffset: 13,
+      size,
+      text: 'line 2',
+    });
+    expect(await log('stream: STDOUT, tailBytes: 7')).toEqual({
+      offset: size - 7,
+      nextOffset: size,
+      size,
+      text: 'line 3\n',
+    });
     // A limit ending inside "—" (3 bytes from offset 14) stops before it; following from nextOffset gets it whole.
     const cut = await log('stream: STDOUT, offset: 7, limit: 8');
     expect(cut).toEqual({ offset: 7, nextOffset: 14, size, text: 'line 2 ' });
@@ -159,14 +205,19 @@ describe('worker protocol over GraphQL', () => {
       bind: [executionId, path.join(logRoot, '..', 'logs-evil', 'x.err')],
     });
     for (const stream of ['STDOUT', 'STDERR']) {
-      const r = await h.gql(`query($id: ID!) { executionLog(id: $id, stream: ${stream}) { text } }`, { id: executionId });
+      const r = await h.gql(`query($id: ID!) { executionLog(id: $id, stream: ${stream}) { text } }`, {
+        id: executionId,
+      });
       expect(r.errors?.[0].extensions?.code, stream).toBe('FORBIDDEN');
       expect(r.errors?.[0].message).toMatch(/outside the project's log root/);
     }
     await h.sequelize.query(`UPDATE task_executions SET stdout_path = $2 WHERE id = $1`, {
       bind: [executionId, path.join(logRoot, 'not-yet.out')],
     });
-    const pending = await h.gql(`query($id: ID!) { executionLog(id: $id, stream: STDOUT) { offset nextOffset size text } }`, { id: executionId });
+    const pending = await h.gql(
+      `query($id: ID!) { executionLog(id: $id, stream: STDOUT) { offset nextOffset size text } }`,
+      { id: executionId },
+    );
     expect(pending.data.executionLog).toEqual({ offset: 0, nextOffset: 0, size: 0, text: '' });
   });
 });
@@ -210,40 +261,63 @@ describe('resubmit and cancel', () => {
       `mutation($stageId: ID!) { resubmitTiles(stageId: $stageId, tileIds: ["1"], status: FAILED) { count errors { field message } } }`,
       { stageId },
     );
-    expect(both.data.resubmitTiles.errors).toEqual([{ field: 'tileIds', message: expect.stringMatching(/either tileIds or status/) }]);
+    expect(both.data.resubmitTiles.errors).toEqual([
+      { field: 'tileIds', message: expect.stringMatching(/either tileIds or status/) },
+    ]);
     const badIds = await h.gql(
       `mutation($stageId: ID!) { resubmitTiles(stageId: $stageId, tileIds: ["abc"]) { count errors { field } } }`,
       { stageId },
     );
     expect(badIds.data.resubmitTiles.errors).toEqual([{ field: 'tileIds' }]);
-    const noStage = await h.gql(`mutation { resubmitTiles(stageId: "nope", status: FAILED) { count errors { field } } }`);
+    const noStage = await h.gql(
+      `mutation { resubmitTiles(stageId: "nope", status: FAILED) { count errors { field } } }`,
+    );
     expect(noStage.data.resubmitTiles.errors).toEqual([{ field: 'stageId' }]);
   });
 
   it('cancels queued tiles of a stage', async () => {
     const { executionId } = await dispatch('0/0/2');
-    const r = await h.gql(`mutation($stageId: ID!) { cancelTiles(stageId: $stageId) { count errors { field } } }`, { stageId });
+    const r = await h.gql(`mutation($stageId: ID!) { cancelTiles(stageId: $stageId) { count errors { field } } }`, {
+      stageId,
+    });
     expect(r.data.cancelTiles).toEqual({ count: 1, errors: [] });
     const e = await h.gql(`query($id: ID!) { execution(id: $id) { status failureReason } }`, { id: executionId });
     expect(e.data.execution).toEqual({ status: 'CANCELED', failureReason: 'CANCELED' });
-    const none = await h.gql(`mutation($stageId: ID!) { cancelTiles(stageId: $stageId, tileIds: ["1"]) { count errors { field } } }`, {
-      stageId,
-    });
+    const none = await h.gql(
+      `mutation($stageId: ID!) { cancelTiles(stageId: $stageId, tileIds: ["1"]) { count errors { field } } }`,
+      {
+        stageId,
+      },
+    );
     expect(none.data.cancelTiles).toEqual({ count: 0, errors: [] });
   });
 });
 
 describe('workers', () => {
   it('lists workers, updates the desired state (refusing negative capacity) and removes only stopped ones', async () => {
-    const list = await h.gql('{ workers { id name host status inPool localCapacity clusterCapacity cpus memoryMb version lastHeartbeatAt } }');
+    const list = await h.gql(
+      '{ workers { id name host status inPool localCapacity clusterCapacity cpus memoryMb version lastHeartbeatAt } }',
+    );
     expect(list.data.workers).toEqual([
-      expect.objectContaining({ id: workerId, name: 'w1', host: 'host-1', status: 'RUNNING', inPool: true, localCapacity: 2, cpus: 2, version: '0.1.0' }),
+      expect.objectContaining({
+        id: workerId,
+        name: 'w1',
+        host: 'host-1',
+        status: 'RUNNING',
+        inPool: true,
+        localCapacity: 2,
+        cpus: 2,
+        version: '0.1.0',
+      }),
     ]);
     const bad = await h.gql(
       `mutation($id: ID!) { updateWorker(id: $id, input: { localCapacity: -1, clusterCapacity: -2 }) { worker { id } errors { field message } } }`,
       { id: workerId },
     );
-    expect(bad.data.updateWorker.errors.map((e: { field: string }) => e.field)).toEqual(['localCapacity', 'clusterCapacity']);
+    expect(bad.data.updateWorker.errors.map((e: { field: string }) => e.field)).toEqual([
+      'localCapacity',
+      'clusterCapacity',
+    ]);
     const ok = await h.gql(
       `mutation($id: ID!) { updateWorker(id: $id, input: { localCapacity: 4, paused: true }) { worker { localCapacity } errors { field } } }`,
       { id: workerId },
@@ -251,14 +325,32 @@ describe('workers', () => {
     expect(ok.data.updateWorker).toEqual({ worker: { localCapacity: 4 }, errors: [] });
     const beat = await asWorker(
       `mutation($input: HeartbeatInput!) { heartbeat(input: $input) { status localCapacity } }`,
-      { input: { workerId, sessionId, localLoad: 0, clusterLoad: 0, running: [], cpus: 2, memoryMb: 2048, loadAverage: 0 } },
+      {
+        input: {
+          workerId,
+          sessionId,
+          localLoad: 0,
+          clusterLoad: 0,
+          running: [],
+          cpus: 2,
+          memoryMb: 2048,
+          loadAverage: 0,
+        },
+      },
     );
     expect(beat.data.heartbeat).toEqual({ status: 'PAUSED', localCapacity: 4 });
 
-    const refused = await h.gql(`mutation($id: ID!) { removeWorker(id: $id) { worker { id } errors { field message } } }`, { id: workerId });
-    expect(refused.data.removeWorker.errors).toEqual([{ field: 'id', message: expect.stringMatching(/drain and stop it/) }]);
+    const refused = await h.gql(
+      `mutation($id: ID!) { removeWorker(id: $id) { worker { id } errors { field message } } }`,
+      { id: workerId },
+    );
+    expect(refused.data.removeWorker.errors).toEqual([
+      { field: 'id', message: expect.stringMatching(/drain and stop it/) },
+    ]);
     await h.sequelize.query(`UPDATE workers SET status = 'unavailable' WHERE id = $1`, { bind: [workerId] });
-    const removed = await h.gql(`mutation($id: ID!) { removeWorker(id: $id) { worker { id } errors { field } } }`, { id: workerId });
+    const removed = await h.gql(`mutation($id: ID!) { removeWorker(id: $id) { worker { id } errors { field } } }`, {
+      id: workerId,
+    });
     expect(removed.data.removeWorker).toEqual({ worker: { id: workerId }, errors: [] });
     expect((await h.gql(`query($id: ID!) { worker(id: $id) { id } }`, { id: workerId })).data.worker).toBeNull();
   });

@@ -112,11 +112,15 @@ export async function resubmitTiles(
   const stage = await findLiveStage(sequelize, stageId);
   if (!stage) return { count: 0, errors: [notFound('stageId', 'stage', stageId)] };
   if ((tileIds == null) === (status == null)) {
-    return { count: 0, errors: [{ field: 'tileIds', message: 'give either tileIds or status (not both, not neither)' }] };
+    return {
+      count: 0,
+      errors: [{ field: 'tileIds', message: 'give either tileIds or status (not both, not neither)' }],
+    };
   }
   if (tileIds) {
     const bad = tileIds.filter((t) => !isTileId(t));
-    if (bad.length > 0) return { count: 0, errors: [{ field: 'tileIds', message: `not tile ids: ${bad.slice(0, 5).join(', ')}` }] };
+    if (bad.length > 0)
+      return { count: 0, errors: [{ field: 'tileIds', message: `not tile ids: ${bad.slice(0, 5).join(', ')}` }] };
     if (tileIds.length === 0) return { count: 0, errors: [] };
     return { count: await actions.resubmit(stageId, { tileIds }), errors: [] };
   }
@@ -142,7 +146,10 @@ export async function resubmitTilePaths(
   const found = new Set(known.map((t) => t.relativePath));
   const unknown = relativePaths.filter((p) => !found.has(p));
   if (unknown.length > 0) {
-    const list = unknown.slice(0, 5).map((p) => `"${p}"`).join(', ');
+    const list = unknown
+      .slice(0, 5)
+      .map((p) => `"${p}"`)
+      .join(', ');
     return {
       count: 0,
       errors: [
@@ -166,7 +173,8 @@ export async function cancelTiles(
   if (!stage) return { count: 0, errors: [notFound('stageId', 'stage', stageId)] };
   if (tileIds) {
     const bad = tileIds.filter((t) => !isTileId(t));
-    if (bad.length > 0) return { count: 0, errors: [{ field: 'tileIds', message: `not tile ids: ${bad.slice(0, 5).join(', ')}` }] };
+    if (bad.length > 0)
+      return { count: 0, errors: [{ field: 'tileIds', message: `not tile ids: ${bad.slice(0, 5).join(', ')}` }] };
   }
   return { count: await actions.cancel(stageId, tileIds ?? undefined), errors: [] };
 }

@@ -21,14 +21,24 @@ afterAll(async () => {
 });
 
 async function project(name: string) {
-  const p = await h.gql(`mutation($root: String!, $name: String!) { createProject(input: { name: $name, rootPath: $root }) { project { id } } }`, {
-    root,
-    name,
-  });
+  const p = await h.gql(
+    `mutation($root: String!, $name: String!) { createProject(input: { name: $name, rootPath: $root }) { project { id } } }`,
+    {
+      root,
+      name,
+    },
+  );
   const id = p.data.createProject.project.id as string;
-  const d = await h.gql(`mutation { createTaskDefinition(input: { name: "t", script: "/bin/true" }) { definition { id } } }`);
+  const d = await h.gql(
+    `mutation { createTaskDefinition(input: { name: "t", script: "/bin/true" }) { definition { id } } }`,
+  );
   const s = await h.gql(`mutation($input: CreateStageInput!) { createStage(input: $input) { stage { id } } }`, {
-    input: { projectId: id, name: 's', taskDefinitionId: d.data.createTaskDefinition.definition.id, outputPath: '/tmp/o' },
+    input: {
+      projectId: id,
+      name: 's',
+      taskDefinitionId: d.data.createTaskDefinition.definition.id,
+      outputPath: '/tmp/o',
+    },
   });
   return { id, stageId: s.data.createStage.stage.id as string };
 }
@@ -44,7 +54,9 @@ describe('dashboard', () => {
     await h.gql(`mutation($id: ID!) { startProject(id: $id) { errors { field } } }`, { id: a.id });
     await h.gql(
       `mutation($input: RegisterWorkerInput!) { registerWorker(input: $input) { workerId } }`,
-      { input: { name: 'dash-w', host: 'h', version: '1', cpus: 1, memoryMb: 1, localCapacity: 1, clusterCapacity: 0 } },
+      {
+        input: { name: 'dash-w', host: 'h', version: '1', cpus: 1, memoryMb: 1, localCapacity: 1, clusterCapacity: 0 },
+      },
       h.workerToken,
     );
     await h.sequelize.query(
@@ -71,7 +83,12 @@ describe('dashboard', () => {
       schedulerSeenAt: '2030-01-02T03:04:05.000Z',
       tilesByStatus: { incomplete: 3 + 2, waiting: 0, queued: 0, processing: 0, complete: 1, failed: 1, canceled: 0 },
     });
-    expect(r.data.health).toEqual({ version: '0.1.0', database: true, redis: true, schedulerSeenAt: '2030-01-02T03:04:05.000Z' });
+    expect(r.data.health).toEqual({
+      version: '0.1.0',
+      database: true,
+      redis: true,
+      schedulerSeenAt: '2030-01-02T03:04:05.000Z',
+    });
   });
 });
 
@@ -81,8 +98,22 @@ describe('stageMetrics', () => {
     const now = Date.now();
     const bucketStart = Math.floor(now / 60_000) * 60_000 - 120_000;
     await h.metrics.writeExecution([
-      { projectId: id, stageId, status: 'succeeded', durationSeconds: 2, peakMemoryMb: 100, at: new Date(bucketStart + 1000) },
-      { projectId: id, stageId, status: 'succeeded', durationSeconds: 4, peakMemoryMb: 300, at: new Date(bucketStart + 2000) },
+      {
+        projectId: id,
+        stageId,
+        status: 'succeeded',
+        durationSeconds: 2,
+        peakMemoryMb: 100,
+        at: new Date(bucketStart + 1000),
+      },
+      {
+        projectId: id,
+        stageId,
+        status: 'succeeded',
+        durationSeconds: 4,
+        peakMemoryMb: 300,
+        at: new Date(bucketStart + 2000),
+      },
       { projectId: id, stageId, status: 'failed', durationSeconds: 6, at: new Date(bucketStart + 61_000) },
       { projectId: 'another', stageId, status: 'succeeded', durationSeconds: 1, at: new Date(bucketStart + 3000) },
     ]);
@@ -93,7 +124,13 @@ describe('stageMetrics', () => {
     expect(r.errors).toBeUndefined();
     expect(r.data.stageMetrics).toEqual([
       { time: new Date(bucketStart).toISOString(), stageId, count: 2, meanDurationSeconds: 3, maxPeakMemoryMb: 300 },
-      { time: new Date(bucketStart + 60_000).toISOString(), stageId, count: 1, meanDurationSeconds: 6, maxPeakMemoryMb: null },
+      {
+        time: new Date(bucketStart + 60_000).toISOString(),
+        stageId,
+        count: 1,
+        meanDurationSeconds: 6,
+        maxPeakMemoryMb: null,
+      },
     ]);
     const bad = await h.gql(`query($id: ID!) { stageMetrics(projectId: $id, sinceMinutes: 0) { count } }`, { id });
     expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');

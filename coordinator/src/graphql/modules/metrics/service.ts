@@ -17,10 +17,10 @@ export async function dashboard(sequelize: Sequelize): Promise<DashboardData> {
       'SELECT id, is_processing FROM projects WHERE archived_at IS NULL',
       { type: QueryTypes.SELECT },
     ),
-    sequelize.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM workers WHERE status NOT IN ($1, $2)`,
-      { bind: [WorkerStatus.Stopped, WorkerStatus.Unavailable], type: QueryTypes.SELECT },
-    ),
+    sequelize.query<{ n: number }>(`SELECT count(*)::int AS n FROM workers WHERE status NOT IN ($1, $2)`, {
+      bind: [WorkerStatus.Stopped, WorkerStatus.Unavailable],
+      type: QueryTypes.SELECT,
+    }),
     // Uses task_executions (stage_id, finished_at): one index range per live stage.
     sequelize.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM task_executions e

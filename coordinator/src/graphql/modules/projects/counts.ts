@@ -34,8 +34,7 @@ export async function tileTotals(sequelize: Sequelize, projectId: string): Promi
   return { tiles: row?.tiles ?? 0, eligible: row?.eligible ?? 0 };
 }
 
-export const emptyCounts = (): StatusCounts =>
-  Object.fromEntries(TILE_STATUSES.map((s) => [s, 0])) as StatusCounts;
+export const emptyCounts = (): StatusCounts => Object.fromEntries(TILE_STATUSES.map((s) => [s, 0])) as StatusCounts;
 
 export interface ProjectCounts extends TileTotals {
   stages: Array<{ stageId: string; counts: StatusCounts }>;

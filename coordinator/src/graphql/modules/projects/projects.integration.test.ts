@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../../../test/helpers.js';
 import { insertLattice, setTileState, startApiHarness, type ApiHarness } from '../../../server/test-support.js';
 
+/** An entity as the API answered it (the tests read its fields). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read deep into the answers they assert on
+type Answer = any;
+
 let h: ApiHarness;
 let root: string;
 let scriptPath: string;
@@ -25,7 +29,7 @@ async function createProject(input: Record<string, unknown>) {
     { input: { rootPath: root, ...input } },
   );
   expect(r.errors).toBeUndefined();
-  return r.data.createProject as { project: any; errors: Array<{ field: string; message: string }> };
+  return r.data.createProject as { project: Answer; errors: Array<{ field: string; message: string }> };
 }
 
 async function createStage(input: Record<string, unknown>) {
@@ -36,7 +40,7 @@ async function createStage(input: Record<string, unknown>) {
     { input: { taskDefinitionId: definitionId, outputPath: path.join(root, 'out'), ...input } },
   );
   expect(r.errors).toBeUndefined();
-  return r.data.createStage as { stage: any; errors: Array<{ field: string; message: string }> };
+  return r.data.createStage as { stage: Answer; errors: Array<{ field: string; message: string }> };
 }
 
 const backfillOf = async (stageId: string) =>
@@ -126,8 +130,14 @@ describe('projects', () => {
 
     const glob = await createProject({ name: 'Glob', inputKind: 'GLOB' });
     expect(glob.errors).toEqual([{ field: 'inputOptions.pattern', message: expect.stringMatching(/required/) }]);
-    const unknownOption = await createProject({ name: 'Glob', inputKind: 'GLOB', inputOptions: { pattern: '*.mp4', colour: 1 } });
-    expect(unknownOption.errors).toEqual([{ field: 'inputOptions.colour', message: expect.stringMatching(/unknown option/) }]);
+    const unknownOption = await createProject({
+      name: 'Glob',
+      inputKind: 'GLOB',
+      inputOptions: { pattern: '*.mp4', colour: 1 },
+    });
+    expect(unknownOption.errors).toEqual([
+      { field: 'inputOptions.colour', message: expect.stringMatching(/unknown option/) },
+    ]);
   });
 
   it('updates, duplicates (with the stage tree), archives, starts and pauses', async () => {
@@ -145,9 +155,12 @@ describe('projects', () => {
       project: { description: 'd2', skippedZPlanes: [1], regionOfInterest: { minY: 1, maxX: null } },
       errors: [],
     });
-    const bad = await h.gql(`mutation($id: ID!) { updateProject(id: $id, input: { rootPath: "x" }) { project { id } errors { field } } }`, {
-      id: project.id,
-    });
+    const bad = await h.gql(
+      `mutation($id: ID!) { updateProject(id: $id, input: { rootPath: "x" }) { project { id } errors { field } } }`,
+      {
+        id: project.id,
+      },
+    );
     expect(bad.data.updateProject).toEqual({ project: null, errors: [{ field: 'rootPath' }] });
 
     const dup = await h.gql(
@@ -165,25 +178,37 @@ describe('projects', () => {
     expect(cb.parentId).toBe(ca.id);
     expect(ca.id).not.toBe(a.id);
 
-    const start = await h.gql(`mutation($id: ID!) { startProject(id: $id) { project { isProcessing } errors { field } } }`, {
-      id: project.id,
-    });
+    const start = await h.gql(
+      `mutation($id: ID!) { startProject(id: $id) { project { isProcessing } errors { field } } }`,
+      {
+        id: project.id,
+      },
+    );
     expect(start.data.startProject).toEqual({ project: { isProcessing: true }, errors: [] });
-    const pause = await h.gql(`mutation($id: ID!) { pauseProject(id: $id) { project { isProcessing } errors { field } } }`, {
-      id: project.id,
-    });
+    const pause = await h.gql(
+      `mutation($id: ID!) { pauseProject(id: $id) { project { isProcessing } errors { field } } }`,
+      {
+        id: project.id,
+      },
+    );
     expect(pause.data.pauseProject).toEqual({ project: { isProcessing: false }, errors: [] });
 
-    const archived = await h.gql(`mutation($id: ID!) { archiveProject(id: $id) { project { archived } errors { field } } }`, {
-      id: project.id,
-    });
+    const archived = await h.gql(
+      `mutation($id: ID!) { archiveProject(id: $id) { project { archived } errors { field } } }`,
+      {
+        id: project.id,
+      },
+    );
     expect(archived.data.archiveProject).toEqual({ project: { archived: true }, errors: [] });
     const lists = await h.gql('{ live: projects { id } all: projects(includeArchived: true) { id } }');
     expect(lists.data.live.map((p: { id: string }) => p.id)).not.toContain(project.id);
     expect(lists.data.all.map((p: { id: string }) => p.id)).toContain(project.id);
-    const again = await h.gql(`mutation($id: ID!) { startProject(id: $id) { project { id } errors { field message } } }`, {
-      id: project.id,
-    });
+    const again = await h.gql(
+      `mutation($id: ID!) { startProject(id: $id) { project { id } errors { field message } } }`,
+      {
+        id: project.id,
+      },
+    );
     expect(again.data.startProject.errors).toEqual([{ field: 'id', message: expect.stringMatching(/no project/) }]);
   });
 });
@@ -234,7 +259,8 @@ describe('stages', () => {
   });
 
   it('refuses an adjacent stage when the input has no lattice positions', async () => {
-    const videos = (await createProject({ name: 'Videos', inputKind: 'GLOB', inputOptions: { pattern: '*.mp4' } })).project.id;
+    const videos = (await createProject({ name: 'Videos', inputKind: 'GLOB', inputOptions: { pattern: '*.mp4' } }))
+      .project.id;
     const adj = await createStage({ projectId: videos, name: 'pairs', kind: 'ADJACENT_X' });
     expect(adj.errors).toEqual([{ field: 'kind', message: expect.stringMatching(/no lattice positions on x/) }]);
     expect((await createStage({ projectId: videos, name: 'per-video' })).errors).toEqual([]);
@@ -247,14 +273,18 @@ describe('stages', () => {
       })
     ).project.id;
     expect((await createStage({ projectId: positioned, name: 'adj-x', kind: 'ADJACENT_X' })).errors).toEqual([]);
-    expect((await createStage({ projectId: positioned, name: 'adj-y', kind: 'ADJACENT_Y' })).errors[0].field).toBe('kind');
+    expect((await createStage({ projectId: positioned, name: 'adj-y', kind: 'ADJACENT_Y' })).errors[0].field).toBe(
+      'kind',
+    );
 
     // Recorded tiles decide once there are some: tiles without positions.
     await h.sequelize.query(
       `INSERT INTO tiles (project_id, relative_path, tile_name) VALUES ($1, 'a.mp4', 'a'), ($1, 'b.mp4', 'b')`,
       { bind: [positioned] },
     );
-    expect((await createStage({ projectId: positioned, name: 'adj-x2', kind: 'ADJACENT_X' })).errors[0].field).toBe('kind');
+    expect((await createStage({ projectId: positioned, name: 'adj-x2', kind: 'ADJACENT_X' })).errors[0].field).toBe(
+      'kind',
+    );
   });
 
   it('moves stages, refusing cycles, and archives a stage moving its children up', async () => {
@@ -267,7 +297,10 @@ describe('stages', () => {
         { id, parentId },
       );
     const cycle = await move(a.id, c.id);
-    expect(cycle.data.moveStage).toEqual({ stage: null, errors: [{ field: 'parentId', message: expect.stringMatching(/cycle/) }] });
+    expect(cycle.data.moveStage).toEqual({
+      stage: null,
+      errors: [{ field: 'parentId', message: expect.stringMatching(/cycle/) }],
+    });
     expect((await move(a.id, a.id)).data.moveStage.errors[0].message).toMatch(/own parent/);
     expect((await move(a.id, otherProjectStage)).data.moveStage.errors[0].message).toMatch(/another project/);
 
@@ -277,12 +310,17 @@ describe('stages', () => {
     expect(await backfillOf(c.id)).toBe('0');
     await move(c.id, b.id);
 
-    await h.sequelize.query('UPDATE stages SET backfill_after = NULL WHERE id = ANY($1::uuid[])', { bind: [[b.id, c.id]] });
+    await h.sequelize.query('UPDATE stages SET backfill_after = NULL WHERE id = ANY($1::uuid[])', {
+      bind: [[b.id, c.id]],
+    });
     const archived = await h.gql(
       `mutation($id: ID!) { archiveStage(id: $id) { stage { id archived isProcessing } errors { field } } }`,
       { id: b.id },
     );
-    expect(archived.data.archiveStage).toEqual({ stage: { id: b.id, archived: true, isProcessing: false }, errors: [] });
+    expect(archived.data.archiveStage).toEqual({
+      stage: { id: b.id, archived: true, isProcessing: false },
+      errors: [],
+    });
     const after = await h.gql(`query($id: ID!) { stage(id: $id) { parentId } }`, { id: c.id });
     expect(after.data.stage.parentId).toBe(a.id);
     expect(await backfillOf(c.id)).toBe('0');
@@ -303,13 +341,22 @@ describe('stages', () => {
       errors: [],
     });
     expect(await backfillOf(s.id)).toBe('0');
-    const bad = await h.gql(`mutation($id: ID!) { updateStage(id: $id, input: { outputPath: "x" }) { stage { id } errors { field } } }`, {
-      id: s.id,
-    });
+    const bad = await h.gql(
+      `mutation($id: ID!) { updateStage(id: $id, input: { outputPath: "x" }) { stage { id } errors { field } } }`,
+      {
+        id: s.id,
+      },
+    );
     expect(bad.data.updateStage.errors).toEqual([{ field: 'outputPath' }]);
-    const paused = await h.gql(`mutation($id: ID!) { pauseStage(id: $id) { stage { isProcessing } errors { field } } }`, { id: s.id });
+    const paused = await h.gql(
+      `mutation($id: ID!) { pauseStage(id: $id) { stage { isProcessing } errors { field } } }`,
+      { id: s.id },
+    );
     expect(paused.data.pauseStage).toEqual({ stage: { isProcessing: false }, errors: [] });
-    const started = await h.gql(`mutation($id: ID!) { startStage(id: $id) { stage { isProcessing } errors { field } } }`, { id: s.id });
+    const started = await h.gql(
+      `mutation($id: ID!) { startStage(id: $id) { stage { isProcessing } errors { field } } }`,
+      { id: s.id },
+    );
     expect(started.data.startStage).toEqual({ stage: { isProcessing: true }, errors: [] });
   });
 });
@@ -320,9 +367,8 @@ describe('counts, planes and tile pages', () => {
   let s2: string;
 
   beforeAll(async () => {
-    projectId = (
-      await createProject({ name: 'Lattice', regionOfInterest: { maxX: 3 }, skippedZPlanes: [2] })
-    ).project.id;
+    projectId = (await createProject({ name: 'Lattice', regionOfInterest: { maxX: 3 }, skippedZPlanes: [2] })).project
+      .id;
     // 5 × 2 tiles on planes 0..3: 40 tiles; x = 4 is outside the ROI (8 tiles), plane 2 is skipped (10 tiles,
     // 2 of them outside the ROI already): eligible = 40 - 8 - 8 = 24. One eligible tile goes missing: 23.
     expect(await insertLattice(h.sequelize, projectId, { nx: 5, ny: 2, zs: [0, 1, 2, 3] })).toBe(40);
@@ -426,11 +472,14 @@ describe('counts, planes and tile pages', () => {
     expect((await page('status: COMPLETE, offset: 10')).total).toBe(2);
 
     const literal = await page('search: "50%_d"');
-    expect(literal.items.map((t: { relativePath: string }) => t.relativePath)).toEqual(['special/50%_done_1/0/1', 'special/50%_done_1/1/1']);
-    expect((await page('search: "5_%"')).total).toBe(0);
-    expect((await page('status: WAITING, search: "0/0"')).items.map((t: { relativePath: string }) => t.relativePath)).toEqual([
-      '1/0/0',
+    expect(literal.items.map((t: { relativePath: string }) => t.relativePath)).toEqual([
+      'special/50%_done_1/0/1',
+      'special/50%_done_1/1/1',
     ]);
+    expect((await page('search: "5_%"')).total).toBe(0);
+    expect(
+      (await page('status: WAITING, search: "0/0"')).items.map((t: { relativePath: string }) => t.relativePath),
+    ).toEqual(['1/0/0']);
   });
 
   it('lists the executions of a tile, newest first', async () => {
@@ -454,7 +503,12 @@ describe('counts, planes and tile pages', () => {
     );
     expect(r.data.stage.tiles.items[0].tileId).toBe(tileId);
     expect(r.data.stage.tiles.items[0].executions.map((e: { attempt: number }) => e.attempt)).toEqual([3, 2, 1]);
-    expect(r.data.stage.tiles.items[0].executions[0]).toEqual({ attempt: 3, status: 'FAILED', exitCode: 3, argv: ['/bin/x', 'a b'] });
+    expect(r.data.stage.tiles.items[0].executions[0]).toEqual({
+      attempt: 3,
+      status: 'FAILED',
+      exitCode: 3,
+      argv: ['/bin/x', 'a b'],
+    });
     expect(r.data.executions).toEqual([3, 2, 1].map((attempt) => ({ attempt, stageId: s1, tileId, worker: null })));
   });
 });

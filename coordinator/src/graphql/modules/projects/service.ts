@@ -5,12 +5,7 @@ import { validateInputOptions } from '../../../input-sources/index.js';
 import { notifyChange } from '../../../db/notify.js';
 import type { SchedulerActions } from '../../../scheduler/contracts.js';
 import { FieldErrors, isUuid, notFound, type FieldError } from '../../errors.js';
-import type {
-  CreateProjectInput,
-  ParameterInput,
-  RegionInput,
-  UpdateProjectInput,
-} from '../../generated/resolvers.js';
+import type { CreateProjectInput, ParameterInput, RegionInput, UpdateProjectInput } from '../../generated/resolvers.js';
 import { PARAMETER_NAME, absolutePathProblem, nameProblem, readableFolderProblem } from '../../validation.js';
 
 export type ProjectResult = { project: ProjectRow | null; errors: FieldError[] };
@@ -20,7 +15,10 @@ const plain = (m: { get(o: { plain: true }): ProjectRow }) => m.get({ plain: tru
 export async function listProjects(sequelize: Sequelize, includeArchived: boolean): Promise<ProjectRow[]> {
   return getModels(sequelize).Project.findAll({
     where: includeArchived ? {} : { archivedAt: null },
-    order: [['createdAt', 'ASC'], ['id', 'ASC']],
+    order: [
+      ['createdAt', 'ASC'],
+      ['id', 'ASC'],
+    ],
     raw: true,
   });
 }
@@ -36,7 +34,14 @@ export async function findLiveProject(sequelize: Sequelize, id: string): Promise
   return p && !p.archivedAt ? p : null;
 }
 
-type Region = { minX?: number | null; maxX?: number | null; minY?: number | null; maxY?: number | null; minZ?: number | null; maxZ?: number | null };
+type Region = {
+  minX?: number | null;
+  maxX?: number | null;
+  minY?: number | null;
+  maxY?: number | null;
+  minZ?: number | null;
+  maxZ?: number | null;
+};
 
 function checkRegion(errors: FieldErrors, field: string, r: RegionInput | null | undefined): void {
   if (!r) return;
@@ -54,7 +59,10 @@ function checkParameters(errors: FieldErrors, params: ParameterInput[] | null | 
   const seen = new Set<string>();
   params.forEach((p, i) => {
     if (!PARAMETER_NAME.test(p.key)) {
-      errors.add(`parameters.${i}.key`, `"${p.key}" is not a parameter name: use letters, digits and _, not starting with a digit`);
+      errors.add(
+        `parameters.${i}.key`,
+        `"${p.key}" is not a parameter name: use letters, digits and _, not starting with a digit`,
+      );
     } else if (seen.has(p.key)) {
       errors.add(`parameters.${i}.key`, `"${p.key}" is given twice: keep one`);
     }
@@ -92,7 +100,8 @@ export async function createProject(sequelize: Sequelize, input: CreateProjectIn
   const name = input.name.trim();
   const np = nameProblem(name);
   if (np) errors.add('name', np);
-  else if (await nameTaken(sequelize, name)) errors.add('name', `a project named "${name}" exists: choose another name`);
+  else if (await nameTaken(sequelize, name))
+    errors.add('name', `a project named "${name}" exists: choose another name`);
   const rp = await readableFolderProblem(input.rootPath);
   if (rp) errors.add('rootPath', rp);
   if (input.logRootPath) {
@@ -126,7 +135,11 @@ export async function createProject(sequelize: Sequelize, input: CreateProjectIn
   return { project: plain(created), errors: [] };
 }
 
-export async function updateProject(sequelize: Sequelize, id: string, input: UpdateProjectInput): Promise<ProjectResult> {
+export async function updateProject(
+  sequelize: Sequelize,
+  id: string,
+  input: UpdateProjectInput,
+): Promise<ProjectResult> {
   const project = await findLiveProject(sequelize, id);
   if (!project) return { project: null, errors: [notFound('id', 'project', id)] };
   const errors = new FieldErrors();
@@ -135,7 +148,8 @@ export async function updateProject(sequelize: Sequelize, id: string, input: Upd
     const name = input.name.trim();
     const np = nameProblem(name);
     if (np) errors.add('name', np);
-    else if (await nameTaken(sequelize, name, id)) errors.add('name', `a project named "${name}" exists: choose another name`);
+    else if (await nameTaken(sequelize, name, id))
+      errors.add('name', `a project named "${name}" exists: choose another name`);
     changes.name = name;
   }
   if (input.description != null) changes.description = input.description;
@@ -190,7 +204,10 @@ export async function duplicateProject(sequelize: Sequelize, id: string, newName
   const np = nameProblem(name);
   if (np) return { project: null, errors: [{ field: 'name', message: np }] };
   if (await nameTaken(sequelize, name)) {
-    return { project: null, errors: [{ field: 'name', message: `a project named "${name}" exists: choose another name` }] };
+    return {
+      project: null,
+      errors: [{ field: 'name', message: `a project named "${name}" exists: choose another name` }],
+    };
   }
   const { Project, Stage } = getModels(sequelize);
   const copy = await sequelize.transaction(async (transaction) => {

@@ -37,7 +37,10 @@ export async function findLiveStage(sequelize: Sequelize, id: string): Promise<S
 export async function projectStages(sequelize: Sequelize, projectId: string): Promise<StageRow[]> {
   return getModels(sequelize).Stage.findAll({
     where: { projectId, archivedAt: null },
-    order: [['createdAt', 'ASC'], ['id', 'ASC']],
+    order: [
+      ['createdAt', 'ASC'],
+      ['id', 'ASC'],
+    ],
     raw: true,
   });
 }
@@ -45,7 +48,10 @@ export async function projectStages(sequelize: Sequelize, projectId: string): Pr
 export async function childStages(sequelize: Sequelize, stageId: string): Promise<StageRow[]> {
   return getModels(sequelize).Stage.findAll({
     where: { parentId: stageId, archivedAt: null },
-    order: [['createdAt', 'ASC'], ['id', 'ASC']],
+    order: [
+      ['createdAt', 'ASC'],
+      ['id', 'ASC'],
+    ],
     raw: true,
   });
 }
@@ -91,11 +97,7 @@ async function parentProblem(
   return null;
 }
 
-async function kindProblem(
-  sequelize: Sequelize,
-  projectId: string,
-  kind: StageKind,
-): Promise<string | null> {
+async function kindProblem(sequelize: Sequelize, projectId: string, kind: StageKind): Promise<string | null> {
   const axis = adjacentAxis(kind);
   if (!axis) return null;
   const project = await findLiveProject(sequelize, projectId);
@@ -221,11 +223,7 @@ export async function moveStage(
 }
 
 /** Archives a stage; its children move up to its parent and backfill from there. */
-export async function archiveStage(
-  sequelize: Sequelize,
-  actions: SchedulerActions,
-  id: string,
-): Promise<StageResult> {
+export async function archiveStage(sequelize: Sequelize, actions: SchedulerActions, id: string): Promise<StageResult> {
   const stage = await findLiveStage(sequelize, id);
   if (!stage) return { stage: null, errors: [notFound('id', 'stage', id)] };
   const { Stage } = getModels(sequelize);

@@ -45,13 +45,17 @@ export const resolvers: Resolvers = {
         : null,
     scriptPath: async (d, _, ctx) => {
       const repo = d.repositoryId
-        ? await ctx.cache.memo(`repository:${d.repositoryId}`, () => findRepository(ctx.services.sequelize, d.repositoryId!))
+        ? await ctx.cache.memo(`repository:${d.repositoryId}`, () =>
+            findRepository(ctx.services.sequelize, d.repositoryId!),
+          )
         : null;
       return scriptPath(d.script, repo?.location);
     },
     scriptStatus: async (d, _, ctx) => {
       const repo = d.repositoryId
-        ? await ctx.cache.memo(`repository:${d.repositoryId}`, () => findRepository(ctx.services.sequelize, d.repositoryId!))
+        ? await ctx.cache.memo(`repository:${d.repositoryId}`, () =>
+            findRepository(ctx.services.sequelize, d.repositoryId!),
+          )
         : null;
       return scriptStatus(scriptPath(d.script, repo?.location));
     },

@@ -32,7 +32,10 @@ export async function listDefinitions(
       ...(opts.includeArchived ? {} : { archivedAt: null }),
       ...(opts.repositoryId ? { repositoryId: opts.repositoryId } : {}),
     },
-    order: [['name', 'ASC'], ['createdAt', 'ASC']],
+    order: [
+      ['name', 'ASC'],
+      ['createdAt', 'ASC'],
+    ],
     raw: true,
   });
 }
@@ -111,7 +114,10 @@ export function scriptPath(script: string, repositoryLocation: string | null | u
   return resolveUnder(repositoryLocation, script);
 }
 
-function checkClusterOptions(errors: FieldErrors, o: ClusterOptionsInput | null | undefined): ClusterOptions | undefined {
+function checkClusterOptions(
+  errors: FieldErrors,
+  o: ClusterOptionsInput | null | undefined,
+): ClusterOptions | undefined {
   if (!o) return undefined;
   const positive = (key: 'cpus' | 'memoryMb' | 'timeLimitMinutes') => {
     const v = o[key];
@@ -121,7 +127,8 @@ function checkClusterOptions(errors: FieldErrors, o: ClusterOptionsInput | null 
   positive('memoryMb');
   positive('timeLimitMinutes');
   (o.extraArgs ?? []).forEach((a, i) => {
-    if (!a.startsWith('-')) errors.add(`clusterOptions.extraArgs.${i}`, `"${a}" is not an option: write it as --name=value`);
+    if (!a.startsWith('-'))
+      errors.add(`clusterOptions.extraArgs.${i}`, `"${a}" is not an option: write it as --name=value`);
   });
   const out: ClusterOptions = {};
   if (o.partition) out.partition = o.partition;
@@ -163,7 +170,10 @@ async function checkDefinitionInput(
   } else if (input.script != null || input.repositoryId !== undefined) {
     if (script.includes('\0')) errors.add('script', 'must not contain NUL bytes');
     else if (!location && !path.isAbsolute(script)) {
-      errors.add('script', `"${script}" is relative but the task has no repository: give an absolute path or a repositoryId`);
+      errors.add(
+        'script',
+        `"${script}" is relative but the task has no repository: give an absolute path or a repositoryId`,
+      );
     } else if (location) {
       try {
         // Relative scripts must stay in the repository; absolute ones are stored relative to it when inside.
@@ -256,7 +266,11 @@ export async function archiveDefinition(sequelize: Sequelize, id: string): Promi
   const existing = await findDefinition(sequelize, id);
   if (!existing || existing.archivedAt) return { definition: null, errors: [notFound('id', 'task definition', id)] };
   const { TaskDefinition, Stage } = getModels(sequelize);
-  const users = await Stage.findAll({ where: { taskDefinitionId: id, archivedAt: null }, attributes: ['name'], raw: true });
+  const users = await Stage.findAll({
+    where: { taskDefinitionId: id, archivedAt: null },
+    attributes: ['name'],
+    raw: true,
+  });
   if (users.length > 0) {
     const names = users.map((s) => `"${s.name}"`).join(', ');
     return {
@@ -282,7 +296,8 @@ export async function scriptStatus(absolutePath: string): Promise<ScriptStatus> 
   let handle: fs.FileHandle | undefined;
   try {
     const st = await fs.stat(absolutePath);
-    if (!st.isFile()) return { exists: false, executable: false, message: `${absolutePath} is not a file`, contents: null };
+    if (!st.isFile())
+      return { exists: false, executable: false, message: `${absolutePath} is not a file`, contents: null };
     let executable = true;
     let message: string | null = null;
     try {

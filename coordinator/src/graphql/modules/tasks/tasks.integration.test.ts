@@ -15,9 +15,15 @@ const DEF = `definition { id name description repository { id } script scriptPat
   retryBackoffSeconds archived scriptStatus { exists executable message contents } }`;
 
 const createRepo = (input: Record<string, unknown>) =>
-  h.gql(`mutation($input: TaskRepositoryInput!) { createTaskRepository(input: $input) { ${REPO} errors { field message } } }`, { input });
+  h.gql(
+    `mutation($input: TaskRepositoryInput!) { createTaskRepository(input: $input) { ${REPO} errors { field message } } }`,
+    { input },
+  );
 const createDef = (input: Record<string, unknown>) =>
-  h.gql(`mutation($input: TaskDefinitionInput!) { createTaskDefinition(input: $input) { ${DEF} errors { field message } } }`, { input });
+  h.gql(
+    `mutation($input: TaskDefinitionInput!) { createTaskDefinition(input: $input) { ${DEF} errors { field message } } }`,
+    { input },
+  );
 
 beforeAll(async () => {
   h = await startApiHarness(await createTestDatabase());
@@ -37,19 +43,30 @@ describe('task repositories', () => {
     const r = await createRepo({ name: 'lab', location: repoDir, description: 'scripts' });
     expect(r.data.createTaskRepository.errors).toEqual([]);
     const repo = r.data.createTaskRepository.repository;
-    expect(repo).toMatchObject({ name: 'lab', location: repoDir, description: 'scripts', archived: false, definitions: [] });
+    expect(repo).toMatchObject({
+      name: 'lab',
+      location: repoDir,
+      description: 'scripts',
+      archived: false,
+      definitions: [],
+    });
 
     const upd = await h.gql(
       `mutation($id: ID!, $input: TaskRepositoryInput!) { updateTaskRepository(id: $id, input: $input) { repository { name description } errors { field } } }`,
       { id: repo.id, input: { name: 'lab2', location: repoDir } },
     );
     expect(upd.data.updateTaskRepository).toEqual({ repository: { name: 'lab2', description: 'scripts' }, errors: [] });
-    const list = await h.gql(`query($id: ID!) { taskRepositories { id } taskRepository(id: $id) { name } }`, { id: repo.id });
-    expect(list.data).toEqual({ taskRepositories: [{ id: repo.id }], taskRepository: { name: 'lab2' } });
-
-    const archived = await h.gql(`mutation($id: ID!) { archiveTaskRepository(id: $id) { repository { archived } errors { field } } }`, {
+    const list = await h.gql(`query($id: ID!) { taskRepositories { id } taskRepository(id: $id) { name } }`, {
       id: repo.id,
     });
+    expect(list.data).toEqual({ taskRepositories: [{ id: repo.id }], taskRepository: { name: 'lab2' } });
+
+    const archived = await h.gql(
+      `mutation($id: ID!) { archiveTaskRepository(id: $id) { repository { archived } errors { field } } }`,
+      {
+        id: repo.id,
+      },
+    );
     expect(archived.data.archiveTaskRepository).toEqual({ repository: { archived: true }, errors: [] });
     const after = await h.gql('{ live: taskRepositories { id } all: taskRepositories(includeArchived: true) { id } }');
     expect(after.data).toEqual({ live: [], all: [{ id: repo.id }] });
@@ -59,9 +76,9 @@ describe('task repositories', () => {
     expect((await createRepo({ name: 'x', location: 'relative' })).data.createTaskRepository.errors).toEqual([
       { field: 'location', message: expect.stringMatching(/not absolute/) },
     ]);
-    expect((await createRepo({ name: 'x', location: path.join(repoDir, 'missing') })).data.createTaskRepository.errors).toEqual([
-      { field: 'location', message: expect.stringMatching(/does not exist/) },
-    ]);
+    expect(
+      (await createRepo({ name: 'x', location: path.join(repoDir, 'missing') })).data.createTaskRepository.errors,
+    ).toEqual([{ field: 'location', message: expect.stringMatching(/does not exist/) }]);
     await createRepo({ name: 'dup', location: repoDir });
     expect((await createRepo({ name: 'dup', location: repoDir })).data.createTaskRepository.errors).toEqual([
       { field: 'name', message: expect.stringMatching(/exists/) },
@@ -157,11 +174,14 @@ describe('task definitions', () => {
       'timeoutSeconds',
     ]);
     const noScript = await createDef({ name: 'no script' });
-    expect(noScript.data.createTaskDefinition.errors).toEqual([{ field: 'script', message: expect.stringMatching(/required/) }]);
+    expect(noScript.data.createTaskDefinition.errors).toEqual([
+      { field: 'script', message: expect.stringMatching(/required/) },
+    ]);
   });
 
   it('updates, duplicates and archives definitions; refuses to archive one a stage uses', async () => {
-    const d = (await createDef({ name: 'base', script: '/bin/true', args: ['a'] })).data.createTaskDefinition.definition;
+    const d = (await createDef({ name: 'base', script: '/bin/true', args: ['a'] })).data.createTaskDefinition
+      .definition;
     const upd = await h.gql(
       `mutation($id: ID!) { updateTaskDefinition(id: $id, input: { args: ["b", "c"], timeoutSeconds: null, maxRetries: 1 }) {
          definition { args timeoutSeconds maxRetries script } errors { field } } }`,
@@ -171,38 +191,57 @@ describe('task definitions', () => {
       definition: { args: ['b', 'c'], timeoutSeconds: null, maxRetries: 1, script: '/bin/true' },
       errors: [],
     });
-    const dup = await h.gql(`mutation($id: ID!) { duplicateTaskDefinition(id: $id) { definition { id name args } errors { field } } }`, {
-      id: d.id,
-    });
+    const dup = await h.gql(
+      `mutation($id: ID!) { duplicateTaskDefinition(id: $id) { definition { id name args } errors { field } } }`,
+      {
+        id: d.id,
+      },
+    );
     expect(dup.data.duplicateTaskDefinition.definition).toMatchObject({ name: 'base (copy)', args: ['b', 'c'] });
-    const named = await h.gql(`mutation($id: ID!) { duplicateTaskDefinition(id: $id, name: "other") { definition { name } } }`, {
-      id: d.id,
-    });
+    const named = await h.gql(
+      `mutation($id: ID!) { duplicateTaskDefinition(id: $id, name: "other") { definition { name } } }`,
+      {
+        id: d.id,
+      },
+    );
     expect(named.data.duplicateTaskDefinition.definition).toEqual({ name: 'other' });
 
     const project = await h.gql(
       `mutation($root: String!) { createProject(input: { name: "uses", rootPath: $root }) { project { id } } }`,
       { root: repoDir },
     );
-    await h.gql(
-      `mutation($input: CreateStageInput!) { createStage(input: $input) { stage { id } } }`,
-      { input: { projectId: project.data.createProject.project.id, name: 'user', taskDefinitionId: d.id, outputPath: '/tmp/x' } },
-    );
-    const refused = await h.gql(`mutation($id: ID!) { archiveTaskDefinition(id: $id) { definition { id } errors { field message } } }`, {
-      id: d.id,
+    await h.gql(`mutation($input: CreateStageInput!) { createStage(input: $input) { stage { id } } }`, {
+      input: {
+        projectId: project.data.createProject.project.id,
+        name: 'user',
+        taskDefinitionId: d.id,
+        outputPath: '/tmp/x',
+      },
     });
+    const refused = await h.gql(
+      `mutation($id: ID!) { archiveTaskDefinition(id: $id) { definition { id } errors { field message } } }`,
+      {
+        id: d.id,
+      },
+    );
     expect(refused.data.archiveTaskDefinition).toEqual({
       definition: null,
       errors: [{ field: 'id', message: expect.stringMatching(/used by stage\(s\) "user"/) }],
     });
     const copyId = dup.data.duplicateTaskDefinition.definition.id;
-    const ok = await h.gql(`mutation($id: ID!) { archiveTaskDefinition(id: $id) { definition { archived } errors { field } } }`, {
-      id: copyId,
-    });
+    const ok = await h.gql(
+      `mutation($id: ID!) { archiveTaskDefinition(id: $id) { definition { archived } errors { field } } }`,
+      {
+        id: copyId,
+      },
+    );
     expect(ok.data.archiveTaskDefinition).toEqual({ definition: { archived: true }, errors: [] });
-    const lists = await h.gql(`query($id: ID!) { live: taskDefinitions { id } all: taskDefinitions(includeArchived: true) { id } one: taskDefinition(id: $id) { archived } }`, {
-      id: copyId,
-    });
+    const lists = await h.gql(
+      `query($id: ID!) { live: taskDefinitions { id } all: taskDefinitions(includeArchived: true) { id } one: taskDefinition(id: $id) { archived } }`,
+      {
+        id: copyId,
+      },
+    );
     expect(lists.data.live.map((x: { id: string }) => x.id)).not.toContain(copyId);
     expect(lists.data.all.map((x: { id: string }) => x.id)).toContain(copyId);
     expect(lists.data.one).toEqual({ archived: true });

@@ -25,17 +25,15 @@ export const resolvers: Resolvers = {
     reportExecutions: (_, { sessionId, reports }, ctx) =>
       ctx.services.workerProtocol.reportExecutions(
         sessionId,
-        reports.map(
-          (r): ExecutionReport => ({
-            ...defined({ ...r, at: undefined, startedAt: undefined }),
-            // Explicit nulls are meaningful for these ("no exit code"): keep them.
-            exitCode: r.exitCode,
-            failureReason: r.failureReason,
-            message: r.message,
-            ...(r.startedAt ? { startedAt: r.startedAt.toISOString() } : {}),
-            at: r.at.toISOString(),
-          }),
-        ),
+        reports.map((r): ExecutionReport => ({
+          ...defined({ ...r, at: undefined, startedAt: undefined }),
+          // Explicit nulls are meaningful for these ("no exit code"): keep them.
+          exitCode: r.exitCode,
+          failureReason: r.failureReason,
+          message: r.message,
+          ...(r.startedAt ? { startedAt: r.startedAt.toISOString() } : {}),
+          at: r.at.toISOString(),
+        })),
       ),
   },
 };

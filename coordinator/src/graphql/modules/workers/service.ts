@@ -50,7 +50,9 @@ export async function removeWorker(sequelize: Sequelize, id: string): Promise<Wo
   if (worker.status !== WorkerStatus.Stopped && worker.status !== WorkerStatus.Unavailable) {
     return {
       worker: null,
-      errors: [{ field: 'id', message: `worker "${worker.name}" is ${worker.status}: drain and stop it before removing it` }],
+      errors: [
+        { field: 'id', message: `worker "${worker.name}" is ${worker.status}: drain and stop it before removing it` },
+      ],
     };
   }
   await sequelize.transaction(async (transaction) => {

@@ -1,0 +1,10 @@
+import { afterEach } from 'vitest';
+import { cleanup } from '@testing-library/react';
+
+// jsdom has no 2D canvas: components draw nothing there (tests that check drawing pass their own context).
+HTMLCanvasElement.prototype.getContext = (() => null) as unknown as HTMLCanvasElement['getContext'];
+
+afterEach(() => {
+  cleanup();
+  localStorage.clear();
+});
