@@ -34,8 +34,8 @@ const bounds = (nx: number, ny: number) => ({ minX: 0, maxX: nx - 1, minY: 0, ma
 const choice = { kind: 'stage', index: 0 } as const;
 
 describe('TileMapCanvas: pointer', () => {
-  // 10 × 5 tiles in 400 px: the largest cells (36 px), the canvas at the page's origin (jsdom rects are 0).
-  const C = 36;
+  // 10 × 5 tiles in 400 px: 40-px cells, the canvas at the page's origin (jsdom rects are 0).
+  const C = 40;
   const model = buildPlaneModel(plane(10, 5, () => 'incomplete'), bounds(10, 5), choice, [1]);
 
   it('reports a click on a tile as that cell', () => {

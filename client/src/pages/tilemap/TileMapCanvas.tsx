@@ -72,7 +72,7 @@ export function TileMapCanvas(props: TileMapCanvasProps) {
   useLayoutEffect(() => {
     const canvas = overlayRef.current;
     if (!canvas) return;
-    const ctx = prepareCanvas(canvas, layout);
+    const ctx = prepareCanvas(canvas, layout, true);
     if (ctx) drawOverlay(ctx, layout, { selected, hover, drag });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [selected, hover, drag, layoutKey]);

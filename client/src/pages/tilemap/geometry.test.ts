@@ -29,7 +29,9 @@ describe('layout and hit-testing', () => {
   const layout = makeLayout({ minX: 10, maxX: 19, minY: 5, maxY: 9 }, 400, 600);
 
   it('fits square cells into the width', () => {
-    expect(layout).toMatchObject({ nx: 10, ny: 5, cell: 36, width: 360, height: 180 });
+    expect(layout).toMatchObject({ nx: 10, ny: 5, cell: 40, width: 400, height: 200 });
+    // Small lattices get cells no larger than the maximum.
+    expect(makeLayout({ minX: 0, maxX: 3, minY: 0, maxY: 3 }, 800, 640).cell).toBe(48);
     expect(makeLayout({ minX: 0, maxX: 99, minY: 0, maxY: 99 }, 800, 640).cell).toBe(6);
     // Never below the minimum, even when the lattice does not fit.
     expect(makeLayout({ minX: 0, maxX: 999, minY: 0, maxY: 0 }, 500, 640).cell).toBe(2);
@@ -37,19 +39,19 @@ describe('layout and hit-testing', () => {
 
   it('finds the cell under a point, and nothing outside the grid', () => {
     expect(cellAt(layout, 0, 0)).toBe(0);
-    expect(cellAt(layout, 35.9, 35.9)).toBe(0);
-    expect(cellAt(layout, 36, 0)).toBe(1);
-    expect(cellAt(layout, 3 * 36 + 1, 2 * 36 + 1)).toBe(2 * 10 + 3);
+    expect(cellAt(layout, 39.9, 39.9)).toBe(0);
+    expect(cellAt(layout, 40, 0)).toBe(1);
+    expect(cellAt(layout, 3 * 40 + 1, 2 * 40 + 1)).toBe(2 * 10 + 3);
     expect(positionOf(layout, 23)).toEqual({ x: 13, y: 7 });
     expect(cellOf(layout, 13, 7)).toBe(23);
     expect(cellAt(layout, -1, 5)).toBe(-1);
-    expect(cellAt(layout, 360, 5)).toBe(-1);
-    expect(cellAt(layout, 5, 180)).toBe(-1);
+    expect(cellAt(layout, 400, 5)).toBe(-1);
+    expect(cellAt(layout, 5, 200)).toBe(-1);
     expect(cellOf(layout, 20, 5)).toBe(-1);
   });
 
   it('selects the cells a rectangle touches, in any drag direction, clamped to the grid', () => {
-    const forward = cellsInRect(layout, 40, 40, 110, 80);
+    const forward = cellsInRect(layout, 45, 45, 125, 85);
     expect(forward.map((c) => positionOf(layout, c))).toEqual([
       { x: 11, y: 6 },
       { x: 12, y: 6 },
@@ -58,10 +60,10 @@ describe('layout and hit-testing', () => {
       { x: 12, y: 7 },
       { x: 13, y: 7 },
     ]);
-    expect(cellsInRect(layout, 110, 80, 40, 40)).toEqual(forward);
+    expect(cellsInRect(layout, 125, 85, 45, 45)).toEqual(forward);
     // Starting outside the grid: clamped to it.
     expect(cellsInRect(layout, -50, -50, 10, 10)).toEqual([0]);
-    expect(cellsInRect(layout, 300, 150, 9999, 9999)).toEqual([48, 49]);
+    expect(cellsInRect(layout, 330, 170, 9999, 9999)).toEqual([48, 49]);
     expect(cellsInRect(layout, 400, 0, 500, 50)).toEqual([]);
   });
 });

@@ -29,7 +29,7 @@ export interface GridLayout extends Bounds {
 
 /** Cell sizes, in CSS pixels. */
 export const MIN_CELL = 2;
-export const MAX_CELL = 36;
+export const MAX_CELL = 48;
 
 /** Fits the lattice into `width` × `maxHeight` CSS pixels, square cells between MIN_CELL and MAX_CELL. */
 export function makeLayout(bounds: Bounds, width: number, maxHeight: number): GridLayout {

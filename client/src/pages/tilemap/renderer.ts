@@ -8,8 +8,11 @@ const COLORS: string[] = TILE_STATUSES.map((s) => STATUS_COLORS[s]);
 /** Above this share of changed cells a full redraw is cheaper than cell by cell. */
 const FULL_REDRAW_SHARE = 0.5;
 
-/** Sizes a canvas for a layout at the device's pixel ratio; returns its context scaled to CSS pixels. */
-export function prepareCanvas(canvas: HTMLCanvasElement, layout: GridLayout): CanvasRenderingContext2D | null {
+/**
+ * Sizes a canvas for a layout at the device's pixel ratio; returns its context scaled to CSS pixels. The tiles'
+ * canvas is opaque (`alpha: false`, cheaper to composite); the overlay must be transparent.
+ */
+export function prepareCanvas(canvas: HTMLCanvasElement, layout: GridLayout, alpha = false): CanvasRenderingContext2D | null {
   const dpr = typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1;
   const w = Math.max(1, Math.round(layout.width * dpr));
   const h = Math.max(1, Math.round(layout.height * dpr));
@@ -17,7 +20,7 @@ export function prepareCanvas(canvas: HTMLCanvasElement, layout: GridLayout): Ca
   if (canvas.height !== h) canvas.height = h;
   canvas.style.width = `${layout.width}px`;
   canvas.style.height = `${layout.height}px`;
-  const ctx = canvas.getContext('2d', { alpha: false });
+  const ctx = canvas.getContext('2d', { alpha });
   ctx?.setTransform(dpr, 0, 0, dpr, 0, 0);
   return ctx;
 }

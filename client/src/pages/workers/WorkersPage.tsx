@@ -41,9 +41,10 @@ function CapacityForm(props: { worker: WorkerFieldsFragment }) {
     setSaved(false);
     const l = Number(local);
     const c = Number(cluster);
+    // Only what cannot be sent is checked here; ranges are the API's to judge (its errors show beside the inputs).
     const local_: Array<{ field: string; message: string }> = [];
-    if (local.trim() === '' || !Number.isFinite(l) || l < 0) local_.push({ field: 'localCapacity', message: 'a number ≥ 0' });
-    if (cluster.trim() === '' || !Number.isFinite(c) || c < 0) local_.push({ field: 'clusterCapacity', message: 'a number ≥ 0' });
+    if (local.trim() === '' || !Number.isFinite(l)) local_.push({ field: 'localCapacity', message: 'a number of work units' });
+    if (cluster.trim() === '' || !Number.isFinite(c)) local_.push({ field: 'clusterCapacity', message: 'a number of work units' });
     if (local_.length) {
       setErrors(local_);
       return;
