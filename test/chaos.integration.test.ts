@@ -23,8 +23,10 @@ let redis: ChildProcess | undefined;
 const procs = new Map<string, Proc>();
 
 async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+  // The same password as the project's Redis, if .env sets one: the processes read it from the same environment.
+  const password = process.env.TILEFLOW_REDIS_PASSWORD;
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'];
+  const child = spawn('redis-server', password ? [...args, '--requirepass', password] : args, { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     try {
       const net = await import('node:net');

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { QueryTypes, type Sequelize } from 'sequelize';
-import type { ServicesConfig, TileStatus } from '@tileflow/shared';
+import { readServicesConfig, type ServicesConfig, type TileStatus } from '@tileflow/shared';
 import type { CoordinatorConfig } from '../coordinator/src/config/index.js';
 import { createLogger } from '../coordinator/src/logger.js';
 import { createSchedulerActions } from '../coordinator/src/scheduler/actions.js';
@@ -17,6 +17,12 @@ import { createQueues, type Queues } from '../coordinator/src/scheduler/queues.j
 import { createWorkerProtocol } from '../coordinator/src/scheduler/worker-protocol.js';
 import type { SchedulerActions, WorkerProtocol } from '../coordinator/src/scheduler/contracts.js';
 import { createTestDatabase, randomQueuePrefix } from './helpers.js';
+
+/** The project's Redis, with its password when .env sets one (a fresh clone's setup generates it). */
+export function redisOptions() {
+  const { host, port, password } = readServicesConfig().redis;
+  return { host, port, password };
+}
 
 export const logger = createLogger('test', process.env.TILEFLOW_TEST_LOG_LEVEL ?? 'warn');
 
@@ -45,8 +51,7 @@ export const schedulerConfig = (over: Partial<CoordinatorConfig['scheduler']> = 
 
 export async function createKit(over: Partial<CoordinatorConfig['scheduler']> = {}): Promise<Kit> {
   const { config: db, sequelize, drop } = await createTestDatabase();
-  const redisPort = Number(process.env.TILEFLOW_REDIS_PORT ?? 56379);
-  const redis = new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: null });
+  const redis = new Redis({ ...redisOptions(), maxRetriesPerRequest: null });
   const prefix = randomQueuePrefix();
   const queues = createQueues(redis, prefix);
   const scheduler = createScheduler(
@@ -200,7 +205,7 @@ export async function startWorker(
 ): Promise<WorkerHandle> {
   const { createDaemon } = await import('../worker/src/daemon.js');
   const { createLocalExecutor } = await import('../worker/src/executors/local/executor.js');
-  const redis = new Redis({ host: '127.0.0.1', port: Number(process.env.TILEFLOW_REDIS_PORT ?? 56379), maxRetriesPerRequest: null });
+  const redis = new Redis({ ...redisOptions(), maxRetriesPerRequest: null });
   const daemon = createDaemon({
     config: {
       url: 'direct://',
@@ -212,7 +217,7 @@ export async function startWorker(
       pathMap: [],
       slurmPollSeconds: 1,
       killGraceSeconds: 1,
-      redis: { host: '127.0.0.1', port: 0, password: undefined, prefix: kit.prefix },
+      redis: { ...readServicesConfig().redis, prefix: kit.prefix },
     },
     api: o.api ?? directApi(kit.protocol),
     redis,

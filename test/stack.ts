@@ -96,6 +96,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
       const redis = new Redis({
         host: config.services.redis.host,
         port: config.services.redis.port,
+        password: config.services.redis.password,
         maxRetriesPerRequest: null,
       });
       const daemon = createDaemon({
@@ -128,7 +129,8 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
         await d.redis.quit();
       }
       await coordinator.stop();
-      const redis = new Redis({ host: config.services.redis.host, port: config.services.redis.port });
+      const { host, port, password } = config.services.redis;
+      const redis = new Redis({ host, port, password });
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length) await redis.del(...keys);
       await redis.quit();

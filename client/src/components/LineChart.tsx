@@ -60,8 +60,8 @@ export function LineChart(props: {
             </text>
           </g>
         ))}
-        {xTicks.map((t) => (
-          <text key={t} className="chart-xtick" x={x(t)} y={H - 8} textAnchor="middle">
+        {xTicks.map((t, i) => (
+          <text key={t} className="chart-xtick" x={x(t)} y={H - 8} textAnchor={i === 0 ? 'start' : i === xTicks.length - 1 ? 'end' : 'middle'}>
             {timeLabel(t, span)}
           </text>
         ))}

@@ -103,7 +103,7 @@ export function DashboardPage() {
         <Stat
           label="Scheduler"
           testId="stat-scheduler"
-          value={<Badge tone={schedulerOk ? 'good' : 'bad'}>{schedulerOk ? 'healthy' : 'not seen'}</Badge>}
+          value={<span className={schedulerOk ? 'good-text' : 'bad-text'}>{schedulerOk ? 'Healthy' : 'Not seen'}</span>}
           sub={
             <>
               last pass {formatAgo(seenAt, now)} · database <Badge tone={h.database ? 'good' : 'bad'}>{h.database ? 'ok' : 'down'}</Badge> · redis{' '}

@@ -16,7 +16,7 @@ import { ROOT, layoutTree } from './layout';
 import { StageDrawer } from './StageDrawer';
 
 const NODE_W = 280;
-const NODE_H = 188;
+const NODE_H = 176;
 const COL_GAP = 56;
 const ROW_GAP = 22;
 

@@ -230,11 +230,17 @@ export function StageDetailPage(props: { stageId: string }) {
             >
               Cancel selected
             </ActionButton>
-            <button type="button" className="btn btn-small" disabled={page === 0} onClick={() => setSearch({ page: page - 1 || null })}>
-              ‹ Previous
+            <button type="button" className="btn btn-small" aria-label="Previous page" disabled={page === 0} onClick={() => setSearch({ page: page - 1 || null })}>
+              ‹
             </button>
-            <button type="button" className="btn btn-small" disabled={(page + 1) * PAGE >= total} onClick={() => setSearch({ page: page + 1 })}>
-              Next ›
+            <button
+              type="button"
+              className="btn btn-small"
+              aria-label="Next page"
+              disabled={(page + 1) * PAGE >= total}
+              onClick={() => setSearch({ page: page + 1 })}
+            >
+              ›
             </button>
           </div>
           {tiles.loading && !pageData ? (

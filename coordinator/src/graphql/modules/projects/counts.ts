@@ -50,6 +50,31 @@ export async function liveStageIds(sequelize: Sequelize, projectId: string): Pro
 }
 
 /**
+ * The rows of each stage per status (one GROUP BY over the (stage_id, status, …) index). `incomplete` is left at 0:
+ * it is derived from the eligible tiles by {@link withIncomplete}.
+ */
+export async function stageStatusRows(sequelize: Sequelize, stageIds: string[]): Promise<Map<string, StatusCounts>> {
+  const byStage = new Map(stageIds.map((id) => [id, emptyCounts()]));
+  if (stageIds.length === 0) return byStage;
+  const rows = await sequelize.query<{ stage_id: string; status: TileStatus; n: number }>(
+    `SELECT stage_id, status, count(*)::int AS n FROM stage_tile_states
+     WHERE stage_id = ANY($1::uuid[]) GROUP BY stage_id, status`,
+    { bind: [stageIds], type: QueryTypes.SELECT },
+  );
+  for (const r of rows) {
+    const c = byStage.get(r.stage_id);
+    if (c && r.status !== TileStatus.Incomplete) c[r.status] = r.n;
+  }
+  return byStage;
+}
+
+/** A stage's counts with `incomplete` = eligible tiles minus its rows in every other status (never below 0). */
+export function withIncomplete(rows: StatusCounts, eligible: number): StatusCounts {
+  const other = TILE_STATUSES.filter((s) => s !== TileStatus.Incomplete).reduce((sum, s) => sum + rows[s], 0);
+  return { ...rows, incomplete: Math.max(0, eligible - other) };
+}
+
+/**
  * Counts per status of every live stage of a project (or of `stageIds`). `totals` may be passed when the caller
  * already knows them (the realtime aggregator recounts tiles only when the input changed).
  */
@@ -62,23 +87,11 @@ export async function projectStageCounts(
     opts.stageIds ? Promise.resolve(opts.stageIds) : liveStageIds(sequelize, projectId),
     opts.totals ? Promise.resolve(opts.totals) : tileTotals(sequelize, projectId),
   ]);
-  const byStage = new Map(stageIds.map((id) => [id, emptyCounts()]));
-  if (stageIds.length > 0) {
-    const rows = await sequelize.query<{ stage_id: string; status: TileStatus; n: number }>(
-      `SELECT stage_id, status, count(*)::int AS n FROM stage_tile_states
-       WHERE stage_id = ANY($1::uuid[]) GROUP BY stage_id, status`,
-      { bind: [stageIds], type: QueryTypes.SELECT },
-    );
-    for (const r of rows) {
-      const c = byStage.get(r.stage_id);
-      if (c && r.status !== TileStatus.Incomplete) c[r.status] = r.n;
-    }
-  }
-  for (const c of byStage.values()) {
-    const other = TILE_STATUSES.filter((s) => s !== TileStatus.Incomplete).reduce((sum, s) => sum + c[s], 0);
-    c.incomplete = Math.max(0, known.eligible - other);
-  }
-  return { ...known, stages: stageIds.map((stageId) => ({ stageId, counts: byStage.get(stageId)! })) };
+  const rows = await stageStatusRows(sequelize, stageIds);
+  return {
+    ...known,
+    stages: stageIds.map((stageId) => ({ stageId, counts: withIncomplete(rows.get(stageId)!, known.eligible) })),
+  };
 }
 
 /** The z values that have tiles, by a loose index scan over tiles (project_id, z, …): one probe per plane. */

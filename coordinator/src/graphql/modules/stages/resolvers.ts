@@ -1,7 +1,10 @@
+import type { StatusCounts } from '@tileflow/shared';
+import type { StageRow } from '../../../db/models/index.js';
+import type { GraphQLContext } from '../../context.js';
 import type { Resolvers } from '../../generated/resolvers.js';
 import { findDefinition } from '../tasks/service.js';
-import { projectById, projectCounts } from '../projects/resolvers.js';
-import { projectStageCounts } from '../projects/counts.js';
+import { projectById, projectCounts, projectTotals } from '../projects/resolvers.js';
+import { projectStageCounts, stageStatusRows, withIncomplete } from '../projects/counts.js';
 import {
   archiveStage,
   childStages,
@@ -13,6 +16,17 @@ import {
   tileExecutions,
   updateStage,
 } from './service.js';
+
+/** A stage's counts: from its project's counts (one query for all stages per request), or alone when archived. */
+async function stageCounts(ctx: GraphQLContext, s: StageRow): Promise<StatusCounts> {
+  const live = (await projectCounts(ctx, s.projectId)).stages.find((c) => c.stageId === s.id);
+  if (live) return live.counts;
+  const alone = await projectStageCounts(ctx.services.sequelize, s.projectId, {
+    stageIds: [s.id],
+    totals: await projectTotals(ctx, s.projectId),
+  });
+  return alone.stages[0].counts;
+}
 
 export const resolvers: Resolvers = {
   Query: {
@@ -43,15 +57,17 @@ export const resolvers: Resolvers = {
       return d;
     },
     archived: (s) => s.archivedAt !== null,
-    counts: async (s, _, ctx) => {
-      const live = (await projectCounts(ctx, s.projectId)).stages.find((c) => c.stageId === s.id);
-      if (live) return live.counts;
-      // An archived stage is not in the project's live list: count it alone.
-      const alone = await projectStageCounts(ctx.services.sequelize, s.projectId, { stageIds: [s.id] });
-      return alone.stages[0].counts;
-    },
+    counts: (s, _, ctx) => stageCounts(ctx, s),
     tiles: (s, { status, search, offset, limit }, ctx) =>
-      stageTiles(ctx.services.sequelize, s, { status, search, offset: offset ?? 0, limit: limit ?? 100 }),
+      stageTiles(ctx.services.sequelize, s, { status, search, offset: offset ?? 0, limit: limit ?? 100 }, () =>
+        ctx.cache.memo(`stage-counts:${s.id}`, async () => {
+          const [rows, totals] = await Promise.all([
+            stageStatusRows(ctx.services.sequelize, [s.id]),
+            projectTotals(ctx, s.projectId),
+          ]);
+          return withIncomplete(rows.get(s.id)!, totals.eligible);
+        }),
+      ),
   },
   StageTile: {
     executions: (t, _, ctx) => tileExecutions(ctx.services.sequelize, t.stageId, t.tileId),

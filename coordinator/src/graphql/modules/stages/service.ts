@@ -1,5 +1,12 @@
 import { Op, QueryTypes, type Sequelize } from 'sequelize';
-import { StageKind, TargetPreference, TileStatus, type TileStatus as TileStatusT } from '@tileflow/shared';
+import {
+  StageKind,
+  TILE_STATUSES,
+  TargetPreference,
+  TileStatus,
+  type StatusCounts,
+  type TileStatus as TileStatusT,
+} from '@tileflow/shared';
 import { getModels, type StageRow, type TaskExecutionRow } from '../../../db/models/index.js';
 import { notifyChange } from '../../../db/notify.js';
 import type { SchedulerActions } from '../../../scheduler/contracts.js';
@@ -272,14 +279,17 @@ export interface TilePageQuery {
 }
 
 /**
- * A page of a stage's tiles. With a status other than incomplete it reads the stage's rows through the
- * (stage_id, status, z, y, x) index; incomplete and "any status" also list the eligible tiles that have no row yet
- * (their status is incomplete), consistent with the counts.
+ * A page of a stage's tiles, in z, y, x order. With a status other than incomplete it reads the stage's rows through
+ * the (stage_id, status, z, y, x) index; incomplete and "any status" walk the project's tiles through (project_id,
+ * z, y, x) and also list the eligible tiles that have no row yet (their status is incomplete). Pages stop at `limit`
+ * rows. The total of one status is an index count; of incomplete and "any" it comes from the stage's counts
+ * (`countsOf`, the same numbers as Stage.counts); with a search the matches are counted.
  */
 export async function stageTiles(
   sequelize: Sequelize,
   stage: StageRow,
   q: TilePageQuery,
+  countsOf: () => Promise<StatusCounts>,
 ): Promise<{ total: number; items: StageTileRow[] }> {
   const offset = Math.max(0, q.offset);
   const limit = Math.min(Math.max(0, q.limit), 1000);
@@ -293,42 +303,55 @@ export async function stageTiles(
     status: TileStatusT;
     attempts: number;
     updated_at: Date;
-    total: number;
   };
-  let rows: Row[];
-  if (q.status && q.status !== TileStatus.Incomplete) {
-    rows = await sequelize.query<Row>(
-      `SELECT t.id::text AS tile_id, t.relative_path, s.x, s.y, s.z, s.status, s.attempts, s.updated_at,
-              count(*) OVER ()::int AS total
-       FROM stage_tile_states s JOIN tiles t ON t.id = s.tile_id
-       WHERE s.stage_id = $1 AND s.status = $2 AND ($3::text IS NULL OR t.relative_path ILIKE $3)
-       ORDER BY s.z, s.y, s.x, s.tile_id
-       OFFSET $4 LIMIT $5`,
-      { bind: [stage.id, q.status, search, offset, limit], type: QueryTypes.SELECT },
-    );
-  } else {
-    const onlyIncomplete = q.status === TileStatus.Incomplete;
-    rows = await sequelize.query<Row>(
-      `SELECT t.id::text AS tile_id, t.relative_path, t.x, t.y, t.z,
-              coalesce(s.status, 'incomplete') AS status, coalesce(s.attempts, 0) AS attempts,
-              coalesce(s.updated_at, t.updated_at) AS updated_at,
-              count(*) OVER ()::int AS total
-       FROM tiles t
+  const byRows = q.status != null && q.status !== TileStatus.Incomplete;
+  const onlyIncomplete = q.status === TileStatus.Incomplete;
+  // The two shapes of the query: the stage's rows of one status, or the project's tiles with their row if any.
+  const fromRows = `FROM stage_tile_states s JOIN tiles t ON t.id = s.tile_id
+       WHERE s.stage_id = $1 AND s.status = $2 AND ($3::text IS NULL OR t.relative_path ILIKE $3)`;
+  const fromTiles = `FROM tiles t
        JOIN projects p ON p.id = t.project_id
        LEFT JOIN stage_tile_states s ON s.stage_id = $1 AND s.tile_id = t.id
        WHERE t.project_id = $2 AND NOT t.is_missing
          AND (s.tile_id IS NOT NULL OR (${ELIGIBLE_TILE}))
-         AND ($3::boolean IS FALSE OR s.status IS NULL OR s.status = 'incomplete')
-         AND ($4::text IS NULL OR t.relative_path ILIKE $4)
-       ORDER BY t.z, t.y, t.x, t.id
-       OFFSET $5 LIMIT $6`,
-      { bind: [stage.id, stage.projectId, onlyIncomplete, search, offset, limit], type: QueryTypes.SELECT },
-    );
-  }
-  // The window count needs a row: past the end of the list, count with the first page instead.
-  const total =
-    rows[0]?.total ??
-    (offset > 0 || limit === 0 ? (await stageTiles(sequelize, stage, { ...q, offset: 0, limit: 1 })).total : 0);
+         AND ($4::boolean IS FALSE OR s.status IS NULL OR s.status = 'incomplete')
+         AND ($3::text IS NULL OR t.relative_path ILIKE $3)`;
+  const bind = byRows ? [stage.id, q.status, search] : [stage.id, stage.projectId, search, onlyIncomplete];
+  const n = bind.length;
+  const [rows, total] = await Promise.all([
+    limit === 0
+      ? Promise.resolve([] as Row[])
+      : sequelize.query<Row>(
+          byRows
+            ? `SELECT t.id::text AS tile_id, t.relative_path, s.x, s.y, s.z, s.status, s.attempts, s.updated_at
+               ${fromRows} ORDER BY s.z, s.y, s.x, s.tile_id OFFSET $${n + 1} LIMIT $${n + 2}`
+            : `SELECT t.id::text AS tile_id, t.relative_path, t.x, t.y, t.z,
+                      coalesce(s.status, 'incomplete') AS status, coalesce(s.attempts, 0) AS attempts,
+                      coalesce(s.updated_at, t.updated_at) AS updated_at
+               ${fromTiles} ORDER BY t.z, t.y, t.x, t.id OFFSET $${n + 1} LIMIT $${n + 2}`,
+          { bind: [...bind, offset, limit], type: QueryTypes.SELECT },
+        ),
+    (async () => {
+      if (search) {
+        const [c] = await sequelize.query<{ n: number }>(`SELECT count(*)::int AS n ${byRows ? fromRows : fromTiles}`, {
+          bind,
+          type: QueryTypes.SELECT,
+        });
+        return c?.n ?? 0;
+      }
+      if (byRows) {
+        // One status: an index-only count over (stage_id, status, …).
+        const [c] = await sequelize.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM stage_tile_states WHERE stage_id = $1 AND status = $2',
+          { bind: [stage.id, q.status], type: QueryTypes.SELECT },
+        );
+        return c?.n ?? 0;
+      }
+      const counts = await countsOf();
+      if (q.status) return counts[q.status];
+      return TILE_STATUSES.reduce((sum, st) => sum + counts[st], 0);
+    })(),
+  ]);
   return {
     total,
     items: rows.map((r) => ({
