@@ -241,3 +241,28 @@ describe('failures, cancel and resubmit', () => {
     expect(n.n).toBe(2);
   });
 });
+
+describe('topology changes while processing', () => {
+  it('archiving a stage mid-run cancels its queued tiles, runs nothing more of it, and its child moves up', async () => {
+    const projectId = await createProject(kit, { nx: 10, ny: 10, nz: 1 });
+    const slow = await script(kit, 'slow.sh', 'sleep 0.1');
+    const a = await createStage(kit, projectId, 'a', await createDefinition(kit, slow));
+    const b = await createStage(kit, projectId, 'b', await createDefinition(kit, await recorder(kit, 'b')), { parentId: a });
+    await worker({ localCapacity: 1 });
+    await eventually(async () => ((await countsOf(kit, a)).complete ?? 0) >= 3, 30_000, 'a under way');
+    // What the API's archiveStage does: archive the row, move children up, then tell the scheduler.
+    await kit.sequelize.query(`UPDATE stages SET archived_at = now() WHERE id = $1`, { bind: [a] });
+    await kit.sequelize.query(`UPDATE stages SET parent_id = NULL, backfill_after = 0 WHERE parent_id = $1`, { bind: [a] });
+    await kit.actions.stageArchived(a);
+    await kit.actions.stageTopologyChanged(b);
+    const after = await countsOf(kit, a);
+    expect(after.queued ?? 0).toBe(0);
+    // b now hangs under the input: every tile reaches it, whatever a had done.
+    await eventually(async () => (await countsOf(kit, b)).complete === 100, 60_000, 'b completes from the input');
+    const [late] = await kit.sequelize.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM task_executions WHERE stage_id = $1 AND queued_at > (SELECT archived_at FROM stages WHERE id = $1)`,
+      { bind: [a], type: QueryTypes.SELECT },
+    );
+    expect(late.n).toBe(0);
+  });
+});

@@ -10,13 +10,20 @@ import {
   type ServerToClientEvents,
   type ServicesConfig,
   type StageCountsEvent,
+  type StatusCounts,
   type WorkerEvent,
 } from '@tileflow/shared';
 import { canRead, type Authenticator, type Caller } from '../auth/caller.js';
 import type { ChangeNotice } from '../db/notify.js';
 import type { Logger } from '../logger.js';
 import { isUuid } from '../graphql/errors.js';
-import { projectStageCounts, tileTotals, type TileTotals } from '../graphql/modules/projects/counts.js';
+import {
+  liveStageIds,
+  stageStatusRows,
+  tileTotals,
+  withIncomplete,
+  type TileTotals,
+} from '../graphql/modules/projects/counts.js';
 import { NoticeAggregator, type ProjectChanges } from './aggregator.js';
 import { createNoticeListener, type NoticeListener } from './listener.js';
 
@@ -59,6 +66,8 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
   const aggregator = new NoticeAggregator();
   /** Tile totals per project, recounted only when its input or settings change. */
   const totals = new Map<string, TileTotals>();
+  /** Rows per status of each stage of a project (ordered as Project.stages), recounted only for touched stages. */
+  const stageRows = new Map<string, Map<string, StatusCounts>>();
   /** Executions already sent, with when they may be forgotten (the executions query overlaps windows). */
   const sentExecutions = new Map<string, number>();
   const executionWatermark = new Map<string, Date>();
@@ -92,8 +101,8 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
       if (typeof projectId !== 'string' || !isUuid(projectId)) return;
       void socket.join(projectRoom(projectId));
       // A fresh snapshot, so the client does not wait for the next change.
-      countsEvent(projectId, false)
-        .then((e) => e && socket.emit('stageCounts', e))
+      countsEvent(projectId)
+        .then((e) => socket.emit('stageCounts', e))
         .catch((err: unknown) => logger.warn({ err, projectId }, 'realtime: snapshot failed'));
     });
     socket.on('unsubscribe', (projectId) => {
@@ -103,14 +112,30 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
 
   const hasListeners = (room: string) => (io.sockets.adapter.rooms.get(room)?.size ?? 0) > 0;
 
-  async function countsEvent(projectId: string, recountTiles: boolean): Promise<StageCountsEvent | null> {
-    let known = recountTiles ? undefined : totals.get(projectId);
+  /**
+   * The counts of a project's stages. Only `touched` stages are recounted when the others are known (a GROUP BY over
+   * a million-row stage is what this saves); everything is recounted when `touched` is undefined.
+   */
+  async function countsEvent(projectId: string, touched?: Set<string>): Promise<StageCountsEvent> {
+    let known = totals.get(projectId);
     if (!known) {
       known = await tileTotals(sequelize, projectId);
       totals.set(projectId, known);
     }
-    const counts = await projectStageCounts(sequelize, projectId, { totals: known });
-    return { projectId, tiles: counts.tiles, stages: counts.stages };
+    let rows = stageRows.get(projectId);
+    const partial = rows && touched && [...touched].every((id) => rows!.has(id));
+    if (rows && partial) {
+      const fresh = await stageStatusRows(sequelize, [...touched!]);
+      for (const [id, r] of fresh) rows.set(id, r);
+    } else {
+      rows = await stageStatusRows(sequelize, await liveStageIds(sequelize, projectId));
+      stageRows.set(projectId, rows);
+    }
+    return {
+      projectId,
+      tiles: known.tiles,
+      stages: [...rows].map(([stageId, r]) => ({ stageId, counts: withIncomplete(r, known.eligible) })),
+    };
   }
 
   async function projectEvent(projectId: string): Promise<ProjectEvent | null> {
@@ -193,9 +218,14 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
   async function flushProject(projectId: string, changes: ProjectChanges, now: Date): Promise<void> {
     const room = projectRoom(projectId);
     if (changes.tiles || changes.topology) totals.delete(projectId);
-    if (!hasListeners(room)) return;
-    const counts = await countsEvent(projectId, false);
-    if (counts) io.to(room).emit('stageCounts', counts);
+    if (changes.topology) stageRows.delete(projectId);
+    if (!hasListeners(room)) {
+      // Nobody watches: forget instead of recounting; a subscriber gets a full snapshot.
+      totals.delete(projectId);
+      stageRows.delete(projectId);
+      return;
+    }
+    io.to(room).emit('stageCounts', await countsEvent(projectId, changes.stageIds));
     if (changes.planes.length > 0) io.to(room).emit('planesChanged', { projectId, planes: changes.planes });
     if (changes.topology) {
       const p = await projectEvent(projectId);
@@ -250,6 +280,7 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     onNotice: notice,
     onResync: () => {
       totals.clear();
+      stageRows.clear();
       for (const room of io.sockets.adapter.rooms.keys()) {
         if (room.startsWith('project:')) aggregator.touch(room.slice('project:'.length));
       }
