@@ -68,14 +68,22 @@ function Shell({ pathname }: { pathname: string }) {
         <ul>
           {NAV.map((n) => (
             <li key={n.to}>
-              <Link to={n.to} className={n.match(pathname) ? 'active' : undefined} aria-current={n.match(pathname) ? 'page' : undefined}>
+              <Link
+                to={n.to}
+                className={n.match(pathname) ? 'active' : undefined}
+                aria-current={n.match(pathname) ? 'page' : undefined}
+              >
                 {n.label}
               </Link>
             </li>
           ))}
         </ul>
         <div className="sidebar-foot">
-          <span className={`conn ${connected ? 'conn-on' : 'conn-off'}`} data-testid="connection" data-connected={connected}>
+          <span
+            className={`conn ${connected ? 'conn-on' : 'conn-off'}`}
+            data-testid="connection"
+            data-connected={connected}
+          >
             {connected ? 'Live' : 'Reconnecting…'}
           </span>
           {me.data?.me && (

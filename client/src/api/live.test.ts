@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { StatusCounts } from '@tileflow/shared';
-import { completionRate, eventTouchesPlane, initialLiveState, liveReducer, planeRevision, type LiveAction, type LiveState } from './live';
+import {
+  completionRate,
+  eventTouchesPlane,
+  initialLiveState,
+  liveReducer,
+  planeRevision,
+  type LiveAction,
+  type LiveState,
+} from './live';
 
 const c = (over: Partial<StatusCounts> = {}): StatusCounts => ({
   incomplete: 0,
@@ -16,10 +24,18 @@ const c = (over: Partial<StatusCounts> = {}): StatusCounts => ({
 const run = (actions: LiveAction[], from: LiveState = initialLiveState) => actions.reduce(liveReducer, from);
 
 describe('liveReducer: stageCounts', () => {
-  it('replaces a project\'s counts in place and leaves other projects alone', () => {
+  it("replaces a project's counts in place and leaves other projects alone", () => {
     const s1 = run([
-      { type: 'stageCounts', at: 1000, event: { projectId: 'p', tiles: 10, stages: [{ stageId: 'a', counts: c({ incomplete: 10 }) }] } },
-      { type: 'stageCounts', at: 1000, event: { projectId: 'q', tiles: 4, stages: [{ stageId: 'x', counts: c({ complete: 4 }) }] } },
+      {
+        type: 'stageCounts',
+        at: 1000,
+        event: { projectId: 'p', tiles: 10, stages: [{ stageId: 'a', counts: c({ incomplete: 10 }) }] },
+      },
+      {
+        type: 'stageCounts',
+        at: 1000,
+        event: { projectId: 'q', tiles: 4, stages: [{ stageId: 'x', counts: c({ complete: 4 }) }] },
+      },
     ]);
     const s2 = liveReducer(s1, {
       type: 'stageCounts',
@@ -34,7 +50,10 @@ describe('liveReducer: stageCounts', () => {
       },
     });
     expect(s2.projects.p.tiles).toBe(12);
-    expect(s2.projects.p.counts).toEqual({ a: c({ complete: 7, processing: 2, incomplete: 3 }), b: c({ incomplete: 12 }) });
+    expect(s2.projects.p.counts).toEqual({
+      a: c({ complete: 7, processing: 2, incomplete: 3 }),
+      b: c({ incomplete: 12 }),
+    });
     // Untouched project: same object (components selecting it do not re-render).
     expect(s2.projects.q).toBe(s1.projects.q);
     // The previous state is not mutated.
@@ -43,7 +62,18 @@ describe('liveReducer: stageCounts', () => {
 
   it('drops stages that the newest event no longer lists (a removed stage)', () => {
     const s = run([
-      { type: 'stageCounts', at: 1, event: { projectId: 'p', tiles: 1, stages: [{ stageId: 'a', counts: c() }, { stageId: 'b', counts: c() }] } },
+      {
+        type: 'stageCounts',
+        at: 1,
+        event: {
+          projectId: 'p',
+          tiles: 1,
+          stages: [
+            { stageId: 'a', counts: c() },
+            { stageId: 'b', counts: c() },
+          ],
+        },
+      },
       { type: 'stageCounts', at: 2, event: { projectId: 'p', tiles: 1, stages: [{ stageId: 'a', counts: c() }] } },
     ]);
     expect(Object.keys(s.projects.p.counts)).toEqual(['a']);
@@ -53,7 +83,14 @@ describe('liveReducer: stageCounts', () => {
     const ev = (at: number, complete: number): LiveAction => ({
       type: 'stageCounts',
       at,
-      event: { projectId: 'p', tiles: 100, stages: [{ stageId: 'a', counts: c({ complete }) }, { stageId: 'b', counts: c({ complete: complete / 2 }) }] },
+      event: {
+        projectId: 'p',
+        tiles: 100,
+        stages: [
+          { stageId: 'a', counts: c({ complete }) },
+          { stageId: 'b', counts: c({ complete: complete / 2 }) },
+        ],
+      },
     });
     const s = run([ev(0, 0), ev(400_000, 20), ev(430_000, 40), ev(460_000, 60)]);
     // The sample at 0 is older than five minutes before the last one.
@@ -73,7 +110,14 @@ describe('liveReducer: planesChanged', () => {
   });
 
   it('moves the revision of the listed planes only, once per event', () => {
-    const s = run([planes('p', [['a', 3], ['b', 3], ['a', 4]]), planes('p', [['a', 3]])]);
+    const s = run([
+      planes('p', [
+        ['a', 3],
+        ['b', 3],
+        ['a', 4],
+      ]),
+      planes('p', [['a', 3]]),
+    ]);
     expect(planeRevision(s.projects.p, 3)).toBe(2);
     expect(planeRevision(s.projects.p, 4)).toBe(1);
     expect(planeRevision(s.projects.p, 5)).toBe(0);

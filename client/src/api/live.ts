@@ -6,12 +6,7 @@
  * Events about entities that queries also return (`workers`, `project`) are written into the Apollo cache instead
  * (see cache-sync.ts), so that each field has one source.
  */
-import type {
-  ExecutionEvent,
-  PlanesChangedEvent,
-  StageCountsEvent,
-  StatusCounts,
-} from '@tileflow/shared';
+import type { ExecutionEvent, PlanesChangedEvent, StageCountsEvent, StatusCounts } from '@tileflow/shared';
 
 /** A point of a project's progress: tiles completed over all its stages, at a time (ms). */
 export interface ProgressSample {

@@ -1,4 +1,13 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useSyncExternalStore, type ReactNode } from 'react';
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useSyncExternalStore,
+  type ReactNode,
+} from 'react';
 import type { ApolloClient } from '@apollo/client';
 import { ApolloProvider } from '@apollo/client/react';
 import type { TokenStore } from './auth';
@@ -54,7 +63,8 @@ export function ApiProvider(props: {
       onProject: (e) => applyProjectEvent(client.cache, e),
       onWorkers: (events) => {
         // A worker the cache does not know yet: fetch the list once (it is a few rows).
-        if (applyWorkersEvent(client.cache, events)) void client.refetchQueries({ include: [WorkersDocument, DashboardDocument] });
+        if (applyWorkersEvent(client.cache, events))
+          void client.refetchQueries({ include: [WorkersDocument, DashboardDocument] });
       },
     });
     realtime.current = rt;

@@ -25,9 +25,7 @@ export interface RealtimeOptions {
 }
 
 export function connectRealtime(o: RealtimeOptions): Realtime {
-  const socket: TileflowSocket = o.url
-    ? io(o.url, { auth: { token: o.token } })
-    : io({ auth: { token: o.token } });
+  const socket: TileflowSocket = o.url ? io(o.url, { auth: { token: o.token } }) : io({ auth: { token: o.token } });
   const rooms = new Map<string, number>();
   const { store } = o;
 

@@ -44,7 +44,9 @@ describe('ArgumentEditor', () => {
   it('offers every standard parameter name', () => {
     render(<Harness initial={[]} />);
     const palette = screen.getByRole('toolbar', { name: 'Insert a parameter' });
-    const offered = within(palette).getAllByRole('button').map((b) => b.textContent);
+    const offered = within(palette)
+      .getAllByRole('button')
+      .map((b) => b.textContent);
     expect(offered).toEqual([
       'PROJECT_NAME',
       'PROJECT_ROOT',
@@ -67,7 +69,10 @@ describe('ArgumentEditor', () => {
   it('shows parameters inside an argument as chips and flags unknown ones', () => {
     render(<Harness initial={['--out=${PROJECT_ROOT}/x${X}', '${GAIN}', '$${Y}']} />);
     const first = screen.getByRole('button', { name: /Edit argument 1/ });
-    expect([...first.querySelectorAll('[data-parameter]')].map((e) => e.getAttribute('data-parameter'))).toEqual(['PROJECT_ROOT', 'X']);
+    expect([...first.querySelectorAll('[data-parameter]')].map((e) => e.getAttribute('data-parameter'))).toEqual([
+      'PROJECT_ROOT',
+      'X',
+    ]);
     expect(first.textContent).toBe('--out=PROJECT_ROOT/xX');
     const second = screen.getByRole('button', { name: /Edit argument 2/ });
     expect(second.querySelector('[data-parameter="GAIN"]')!.className).toContain('param-unknown');

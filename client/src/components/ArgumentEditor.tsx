@@ -141,7 +141,11 @@ export function ArgumentEditor(props: ArgumentEditorProps) {
                       key={k}
                       className={`param-chip${known.has(s.name) ? '' : ' param-unknown'}`}
                       data-parameter={s.name}
-                      title={known.has(s.name) ? `Parameter ${s.name}` : `${s.name} is not a standard parameter: define it as a project parameter`}
+                      title={
+                        known.has(s.name)
+                          ? `Parameter ${s.name}`
+                          : `${s.name} is not a standard parameter: define it as a project parameter`
+                      }
                     >
                       {s.name}
                     </span>
@@ -150,7 +154,13 @@ export function ArgumentEditor(props: ArgumentEditorProps) {
               </button>
             )}
             <span className="arg-tools">
-              <button type="button" className="icon-btn" aria-label={`Move argument ${i + 1} left`} disabled={props.disabled || i === 0} onClick={() => move(i, -1)}>
+              <button
+                type="button"
+                className="icon-btn"
+                aria-label={`Move argument ${i + 1} left`}
+                disabled={props.disabled || i === 0}
+                onClick={() => move(i, -1)}
+              >
                 ‹
               </button>
               <button
@@ -162,7 +172,13 @@ export function ArgumentEditor(props: ArgumentEditorProps) {
               >
                 ›
               </button>
-              <button type="button" className="icon-btn" aria-label={`Remove argument ${i + 1}`} disabled={props.disabled} onClick={() => remove(i)}>
+              <button
+                type="button"
+                className="icon-btn"
+                aria-label={`Remove argument ${i + 1}`}
+                disabled={props.disabled}
+                onClick={() => remove(i)}
+              >
                 ×
               </button>
             </span>
@@ -204,8 +220,8 @@ export function ArgumentEditor(props: ArgumentEditorProps) {
       </div>
       {unknown.length > 0 && (
         <p className="field-hint warn" data-unknown-parameters={unknown.join(',')}>
-          Not standard: {unknown.map((n) => `\${${n}}`).join(', ')}. Each must be defined as a parameter of every project
-          that uses this task.
+          Not standard: {unknown.map((n) => `\${${n}}`).join(', ')}. Each must be defined as a parameter of every
+          project that uses this task.
         </p>
       )}
     </div>

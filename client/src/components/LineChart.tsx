@@ -61,7 +61,13 @@ export function LineChart(props: {
           </g>
         ))}
         {xTicks.map((t, i) => (
-          <text key={t} className="chart-xtick" x={x(t)} y={H - 8} textAnchor={i === 0 ? 'start' : i === xTicks.length - 1 ? 'end' : 'middle'}>
+          <text
+            key={t}
+            className="chart-xtick"
+            x={x(t)}
+            y={H - 8}
+            textAnchor={i === 0 ? 'start' : i === xTicks.length - 1 ? 'end' : 'middle'}
+          >
             {timeLabel(t, span)}
           </text>
         ))}
@@ -78,7 +84,13 @@ export function LineChart(props: {
               {runs
                 .filter((r) => r.length > 0)
                 .map((r, i) => (
-                  <polyline key={i} fill="none" stroke={s.color} strokeWidth={2} points={r.map((p) => `${x(p.t)},${y(p.v)}`).join(' ')} />
+                  <polyline
+                    key={i}
+                    fill="none"
+                    stroke={s.color}
+                    strokeWidth={2}
+                    points={r.map((p) => `${x(p.t)},${y(p.v)}`).join(' ')}
+                  />
                 ))}
               {s.points
                 .filter((p) => p.v !== null)

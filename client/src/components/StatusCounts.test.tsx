@@ -22,14 +22,29 @@ describe('progressOf', () => {
   });
 
   it('reads GraphQL counts', () => {
-    const c = countsFromGql({ __typename: 'StatusCounts', incomplete: 1, waiting: 2, queued: 3, processing: 4, complete: 5, failed: 6, canceled: 7 });
+    const c = countsFromGql({
+      __typename: 'StatusCounts',
+      incomplete: 1,
+      waiting: 2,
+      queued: 3,
+      processing: 4,
+      complete: 5,
+      failed: 6,
+      canceled: 7,
+    });
     expect(c).toEqual({ incomplete: 1, waiting: 2, queued: 3, processing: 4, complete: 5, failed: 6, canceled: 7 });
   });
 });
 
 describe('ProgressBar', () => {
   it('exposes complete over total and draws one segment per non-empty status, proportionally', () => {
-    render(<ProgressBar counts={counts({ complete: 50, failed: 10, processing: 5, incomplete: 15 })} tiles={100} label="stage A" />);
+    render(
+      <ProgressBar
+        counts={counts({ complete: 50, failed: 10, processing: 5, incomplete: 15 })}
+        tiles={100}
+        label="stage A"
+      />,
+    );
     const bar = screen.getByRole('progressbar', { name: 'stage A' });
     expect(bar.getAttribute('aria-valuenow')).toBe('50');
     expect(bar.getAttribute('aria-valuemax')).toBe('100');
@@ -53,7 +68,10 @@ describe('ProgressBar', () => {
 describe('StatusCounts', () => {
   it('lists non-zero statuses with their numbers, in bar order', () => {
     render(<StatusCounts counts={counts({ incomplete: 3, complete: 1200, failed: 2 })} />);
-    const items = [...document.querySelectorAll<HTMLElement>('[data-status-count]')].map((e) => [e.dataset.statusCount, e.textContent]);
+    const items = [...document.querySelectorAll<HTMLElement>('[data-status-count]')].map((e) => [
+      e.dataset.statusCount,
+      e.textContent,
+    ]);
     expect(items).toEqual([
       ['complete', (1200).toLocaleString()],
       ['failed', '2'],

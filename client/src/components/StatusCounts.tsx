@@ -38,7 +38,10 @@ export function ProgressBar(props: { counts: Counts; tiles?: number | null; labe
       </div>
       {!props.slim && (
         <span className="progress-label">
-          {formatPercent(fraction)} <span className="muted">({done.toLocaleString()}/{total.toLocaleString()})</span>
+          {formatPercent(fraction)}{' '}
+          <span className="muted">
+            ({done.toLocaleString()}/{total.toLocaleString()})
+          </span>
         </span>
       )}
     </div>

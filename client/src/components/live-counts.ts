@@ -4,7 +4,11 @@ import { completionRate, type ProjectLive } from '../api/live';
 import { addCounts, countsFromGql, countsTotal, emptyCounts } from './status';
 
 /** A stage's counts: the last pushed ones, else the queried ones. */
-export function stageCounts(live: ProjectLive | undefined, stageId: string, queried?: CountsFragment | null): StatusCounts {
+export function stageCounts(
+  live: ProjectLive | undefined,
+  stageId: string,
+  queried?: CountsFragment | null,
+): StatusCounts {
   return live?.counts[stageId] ?? countsFromGql(queried);
 }
 

@@ -48,7 +48,13 @@ export function PageHeader(props: { title: ReactNode; subtitle?: ReactNode; acti
   );
 }
 
-export function Panel(props: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string; testId?: string }) {
+export function Panel(props: {
+  title?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+  testId?: string;
+}) {
   return (
     <section className={`panel ${props.className ?? ''}`} data-testid={props.testId}>
       {(props.title || props.actions) && (
@@ -71,7 +77,13 @@ export function Drawer(props: { title: ReactNode; onClose(): void; children: Rea
   }, [props]);
   return (
     <div className="drawer-backdrop" onMouseDown={(e) => e.target === e.currentTarget && props.onClose()}>
-      <aside className="drawer" role="dialog" aria-modal="true" aria-label={typeof props.title === 'string' ? props.title : undefined} data-testid={props.testId}>
+      <aside
+        className="drawer"
+        role="dialog"
+        aria-modal="true"
+        aria-label={typeof props.title === 'string' ? props.title : undefined}
+        data-testid={props.testId}
+      >
         <div className="drawer-head">
           <h2>{props.title}</h2>
           <button type="button" className="icon-btn" aria-label="Close" onClick={props.onClose}>
@@ -90,7 +102,14 @@ export function LoadBar(props: { value: number; max: number; label: string }) {
   const tone = f >= 1 ? 'full' : f >= 0.75 ? 'high' : 'ok';
   return (
     <span className="loadbar" title={`${props.label}: ${props.value} of ${props.max}`}>
-      <span className="loadbar-track" role="meter" aria-label={props.label} aria-valuemin={0} aria-valuemax={props.max} aria-valuenow={props.value}>
+      <span
+        className="loadbar-track"
+        role="meter"
+        aria-label={props.label}
+        aria-valuemin={0}
+        aria-valuemax={props.max}
+        aria-valuenow={props.value}
+      >
         <span className={`loadbar-fill loadbar-${tone}`} style={{ width: `${f * 100}%` }} />
       </span>
       <span className="loadbar-text">

@@ -50,7 +50,13 @@ export function ChartsPage(props: { projectId: string }) {
         extra={
           <div className="segmented" role="group" aria-label="Period">
             {PERIODS.map((p) => (
-              <button key={p.label} type="button" className={p === period ? 'seg-active' : ''} aria-pressed={p === period} onClick={() => setPeriod(p)}>
+              <button
+                key={p.label}
+                type="button"
+                className={p === period ? 'seg-active' : ''}
+                aria-pressed={p === period}
+                onClick={() => setPeriod(p)}
+              >
                 {p.label}
               </button>
             ))}
@@ -62,7 +68,13 @@ export function ChartsPage(props: { projectId: string }) {
       {data && (
         <div className="charts" data-testid="charts" data-points={points.length}>
           <Panel>
-            <LineChart title="Throughput" unit="executions per minute" series={build((p) => p.count * perMinute)} from={from} to={to} />
+            <LineChart
+              title="Throughput"
+              unit="executions per minute"
+              series={build((p) => p.count * perMinute)}
+              from={from}
+              to={to}
+            />
           </Panel>
           <Panel>
             <LineChart
@@ -75,7 +87,13 @@ export function ChartsPage(props: { projectId: string }) {
             />
           </Panel>
           <Panel>
-            <LineChart title="Peak memory" unit="MB, highest in bucket" series={build((p) => p.maxPeakMemoryMb)} from={from} to={to} />
+            <LineChart
+              title="Peak memory"
+              unit="MB, highest in bucket"
+              series={build((p) => p.maxPeakMemoryMb)}
+              from={from}
+              to={to}
+            />
           </Panel>
         </div>
       )}

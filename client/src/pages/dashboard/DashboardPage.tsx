@@ -1,6 +1,11 @@
 import { useQuery } from '@apollo/client/react';
 import { workerStatus as workerStatusOf } from '../../api/enums';
-import { DashboardDocument, ProjectThroughputDocument, SchedulerHealthDocument, type DashboardQuery } from '../../api/generated';
+import {
+  DashboardDocument,
+  ProjectThroughputDocument,
+  SchedulerHealthDocument,
+  type DashboardQuery,
+} from '../../api/generated';
 import type { ProjectLive } from '../../api/live';
 import { useLive, useWatchProjects } from '../../api/session';
 import { formatAgo, formatDuration, formatNumber } from '../../components/format';
@@ -44,8 +49,12 @@ function ActiveProjectRow(props: { project: DashboardProject; live: ProjectLive 
       <td className="wide">
         <ProgressBar counts={progress.counts} tiles={progress.work} label={`${p.name}: work complete`} />
       </td>
-      <td className="num">{progress.counts.failed > 0 ? <span className="bad-text">{progress.counts.failed.toLocaleString()}</span> : 0}</td>
-      <td className="num">{progress.ratePerMinute === null ? '—' : `${formatNumber(progress.ratePerMinute, 1)}/min`}</td>
+      <td className="num">
+        {progress.counts.failed > 0 ? <span className="bad-text">{progress.counts.failed.toLocaleString()}</span> : 0}
+      </td>
+      <td className="num">
+        {progress.ratePerMinute === null ? '—' : `${formatNumber(progress.ratePerMinute, 1)}/min`}
+      </td>
       <td className="num" data-testid="eta">
         {progress.remaining === 0 ? 'done' : progress.etaSeconds === null ? '—' : formatDuration(progress.etaSeconds)}
       </td>
@@ -97,16 +106,32 @@ export function DashboardPage() {
     <div className="page">
       <PageHeader title="Dashboard" subtitle={`Tileflow ${h.version}`} />
       <div className="stats">
-        <Stat label="Active projects" value={data.dashboard.activeProjects} sub={`of ${data.dashboard.projects}`} testId="stat-active" />
-        <Stat label="Workers online" value={data.dashboard.workersOnline} sub={`of ${workers.length} registered`} testId="stat-workers" />
-        <Stat label="Throughput now" value={formatNumber(data.dashboard.throughputPerMinute)} sub="executions in the last minute" testId="stat-throughput" />
+        <Stat
+          label="Active projects"
+          value={data.dashboard.activeProjects}
+          sub={`of ${data.dashboard.projects}`}
+          testId="stat-active"
+        />
+        <Stat
+          label="Workers online"
+          value={data.dashboard.workersOnline}
+          sub={`of ${workers.length} registered`}
+          testId="stat-workers"
+        />
+        <Stat
+          label="Throughput now"
+          value={formatNumber(data.dashboard.throughputPerMinute)}
+          sub="executions in the last minute"
+          testId="stat-throughput"
+        />
         <Stat
           label="Scheduler"
           testId="stat-scheduler"
           value={<span className={schedulerOk ? 'good-text' : 'bad-text'}>{schedulerOk ? 'Healthy' : 'Not seen'}</span>}
           sub={
             <>
-              last pass {formatAgo(seenAt, now)} · database <Badge tone={h.database ? 'good' : 'bad'}>{h.database ? 'ok' : 'down'}</Badge> · redis{' '}
+              last pass {formatAgo(seenAt, now)} · database{' '}
+              <Badge tone={h.database ? 'good' : 'bad'}>{h.database ? 'ok' : 'down'}</Badge> · redis{' '}
               <Badge tone={h.redis ? 'good' : 'bad'}>{h.redis ? 'ok' : 'down'}</Badge>
             </>
           }
@@ -167,7 +192,13 @@ export function DashboardPage() {
                     <td>
                       <LoadBar value={w.localLoad} max={w.localCapacity} label={`${w.name} local load`} />
                     </td>
-                    <td>{w.clusterCapacity > 0 ? <LoadBar value={w.clusterLoad} max={w.clusterCapacity} label={`${w.name} cluster load`} /> : <span className="muted">—</span>}</td>
+                    <td>
+                      {w.clusterCapacity > 0 ? (
+                        <LoadBar value={w.clusterLoad} max={w.clusterCapacity} label={`${w.name} cluster load`} />
+                      ) : (
+                        <span className="muted">—</span>
+                      )}
+                    </td>
                     <td className="small">{formatAgo(w.lastHeartbeatAt, now)}</td>
                   </tr>
                 );

@@ -2,7 +2,12 @@ import { useState } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
 import type { StatusCounts as Counts } from '@tileflow/shared';
 import { inputKind as inputKindOf, inputState as inputStateOf, stageKind as stageKindOf } from '../../api/enums';
-import { PauseStageDocument, PipelineDocument, StartStageDocument, type StageFieldsFragment } from '../../api/generated';
+import {
+  PauseStageDocument,
+  PipelineDocument,
+  StartStageDocument,
+  type StageFieldsFragment,
+} from '../../api/generated';
 import { useProjectLive } from '../../api/session';
 import { ActionButton } from '../../components/forms';
 import { stageCounts } from '../../components/live-counts';
@@ -34,7 +39,11 @@ function StageNode(props: {
   const [start] = useMutation(StartStageDocument);
   const script = stage.taskDefinition.scriptStatus;
   return (
-    <div className={`node stage-node${stage.isProcessing ? '' : ' node-paused'}`} data-stage={stage.name} data-processing={stage.isProcessing}>
+    <div
+      className={`node stage-node${stage.isProcessing ? '' : ' node-paused'}`}
+      data-stage={stage.name}
+      data-processing={stage.isProcessing}
+    >
       <div className="node-head">
         <Link to={`/stages/${stage.id}`} className="node-title">
           {stage.name}
@@ -55,18 +64,31 @@ function StageNode(props: {
       <StatusCounts counts={counts} />
       <div className="node-actions">
         {stage.isProcessing ? (
-          <ActionButton small onRun={async () => (await pause({ variables: { id: stage.id } })).data?.pauseStage.errors} testId={`pause-stage-${stage.name}`}>
+          <ActionButton
+            small
+            onRun={async () => (await pause({ variables: { id: stage.id } })).data?.pauseStage.errors}
+            testId={`pause-stage-${stage.name}`}
+          >
             Pause
           </ActionButton>
         ) : (
-          <ActionButton small onRun={async () => (await start({ variables: { id: stage.id } })).data?.startStage.errors} testId={`resume-stage-${stage.name}`}>
+          <ActionButton
+            small
+            onRun={async () => (await start({ variables: { id: stage.id } })).data?.startStage.errors}
+            testId={`resume-stage-${stage.name}`}
+          >
             Resume
           </ActionButton>
         )}
         <button type="button" className="btn btn-small" onClick={props.onEdit}>
           Edit
         </button>
-        <button type="button" className="btn btn-small" onClick={props.onAdd} aria-label={`Add a stage after ${stage.name}`}>
+        <button
+          type="button"
+          className="btn btn-small"
+          onClick={props.onAdd}
+          aria-label={`Add a stage after ${stage.name}`}
+        >
           + Downstream
         </button>
       </div>
@@ -137,9 +159,17 @@ export function PipelinePage(props: { projectId: string }) {
                     </span>{' '}
                     items
                   </div>
-                  {project.inputMessage && <div className="warn-text small ellipsis" title={project.inputMessage}>{project.inputMessage}</div>}
+                  {project.inputMessage && (
+                    <div className="warn-text small ellipsis" title={project.inputMessage}>
+                      {project.inputMessage}
+                    </div>
+                  )}
                   <div className="node-actions">
-                    <button type="button" className="btn btn-small btn-primary" onClick={() => setDrawer({ mode: 'create', parentId: null })}>
+                    <button
+                      type="button"
+                      className="btn btn-small btn-primary"
+                      onClick={() => setDrawer({ mode: 'create', parentId: null })}
+                    >
                       + Stage
                     </button>
                   </div>

@@ -10,7 +10,14 @@ import {
   type PipelineQuery,
   type StageFieldsFragment,
 } from '../../api/generated';
-import { ActionButton, ActionError, Field, FormErrors, errorMessage, type FieldErrorList } from '../../components/forms';
+import {
+  ActionButton,
+  ActionError,
+  Field,
+  FormErrors,
+  errorMessage,
+  type FieldErrorList,
+} from '../../components/forms';
 import { Drawer } from '../../components/ui';
 import { Link } from '../../router';
 import { KIND_LABELS } from './labels';
@@ -58,16 +65,31 @@ export function StageDrawer(props: {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setFailure(null);
-    const common = { name: name.trim(), description, kind: toGql(kind), outputPath: outputPath.trim(), target: toGql(target) };
+    const common = {
+      name: name.trim(),
+      description,
+      kind: toGql(kind),
+      outputPath: outputPath.trim(),
+      target: toGql(target),
+    };
     try {
       if (editing) {
-        const r = (await update({ variables: { id: editing.id, input: { ...common, taskDefinitionId: definitionId } } })).data?.updateStage;
+        const r = (
+          await update({ variables: { id: editing.id, input: { ...common, taskDefinitionId: definitionId } } })
+        ).data?.updateStage;
         setErrors(r?.errors ?? null);
         if (r?.stage) props.onClose();
       } else {
         const r = (
           await create({
-            variables: { input: { ...common, projectId: props.projectId, parentId: parentId ?? null, taskDefinitionId: definitionId } },
+            variables: {
+              input: {
+                ...common,
+                projectId: props.projectId,
+                parentId: parentId ?? null,
+                taskDefinitionId: definitionId,
+              },
+            },
           })
         ).data?.createStage;
         setErrors(r?.errors ?? null);
@@ -78,7 +100,11 @@ export function StageDrawer(props: {
     }
   };
 
-  const title = editing ? `Edit ${editing.name}` : parent ? `Add a stage after ${parent.name}` : 'Add a stage after the input';
+  const title = editing
+    ? `Edit ${editing.name}`
+    : parent
+      ? `Add a stage after ${parent.name}`
+      : 'Add a stage after the input';
   return (
     <Drawer title={title} onClose={props.onClose} testId="stage-drawer">
       <form onSubmit={submit} aria-label={title} noValidate>
@@ -120,8 +146,19 @@ export function StageDrawer(props: {
             ))}
           </select>
         </Field>
-        <Field label="Output path" field="outputPath" errors={errors} hint="Where this stage writes its results (the scripts' dst).">
-          <input name="outputPath" value={outputPath} onChange={(e) => setOutputPath(e.target.value)} placeholder="/data/output/stage" required />
+        <Field
+          label="Output path"
+          field="outputPath"
+          errors={errors}
+          hint="Where this stage writes its results (the scripts' dst)."
+        >
+          <input
+            name="outputPath"
+            value={outputPath}
+            onChange={(e) => setOutputPath(e.target.value)}
+            placeholder="/data/output/stage"
+            required
+          />
         </Field>
         <Field label="Runs on" field="target" errors={errors}>
           <select name="target" value={target} onChange={(e) => setTarget(e.target.value as TargetPreference)}>
@@ -139,7 +176,8 @@ export function StageDrawer(props: {
             <ActionButton
               variant="danger"
               onRun={async () => {
-                if (!window.confirm(`Remove stage "${editing.name}"? Its downstream stages move up to its parent.`)) return;
+                if (!window.confirm(`Remove stage "${editing.name}"? Its downstream stages move up to its parent.`))
+                  return;
                 const r = (await archive({ variables: { id: editing.id } })).data?.archiveStage;
                 if (r?.errors.length) return r.errors;
                 props.onClose();

@@ -13,11 +13,26 @@ import {
   type RegionInput,
 } from '../../api/generated';
 import { formatTime } from '../../components/format';
-import { ActionButton, ActionError, Field, FieldMessage, FormErrors, errorMessage, type FieldErrorList } from '../../components/forms';
+import {
+  ActionButton,
+  ActionError,
+  Field,
+  FieldMessage,
+  FormErrors,
+  errorMessage,
+  type FieldErrorList,
+} from '../../components/forms';
 import { InputStateBadge, ProjectHeader } from '../../components/ProjectHeader';
 import { Drawer, Loading, PageHeader, Panel, QueryError } from '../../components/ui';
 import { Link, navigate } from '../../router';
-import { INPUT_KIND_LABELS, INPUT_OPTION_SPECS, formToOptions, formatPlanes, optionsToForm, parsePlanes } from './input-options';
+import {
+  INPUT_KIND_LABELS,
+  INPUT_OPTION_SPECS,
+  formToOptions,
+  formatPlanes,
+  optionsToForm,
+  parsePlanes,
+} from './input-options';
 
 const REGION_KEYS = ['minX', 'maxX', 'minY', 'maxY', 'minZ', 'maxZ'] as const;
 type RegionKey = (typeof REGION_KEYS)[number];
@@ -71,7 +86,8 @@ function toInput(f: FormState) {
     const v = f.region[k].trim();
     if (v === '') region[k] = null;
     else if (/^-?\d+$/.test(v)) region[k] = Number(v);
-    else errors.push({ field: `regionOfInterest.${k}`, message: `${k} must be a whole number (or empty for no limit)` });
+    else
+      errors.push({ field: `regionOfInterest.${k}`, message: `${k} must be a whole number (or empty for no limit)` });
   }
   const planes = parsePlanes(f.skipped, 'skippedZPlanes');
   errors.push(...planes.errors);
@@ -84,12 +100,24 @@ function toInput(f: FormState) {
     inputOptions: formToOptions(f.inputKind, f.options),
     regionOfInterest: region,
     skippedZPlanes: planes.planes,
-    parameters: f.parameters.filter((p) => p.key.trim() !== '' || p.value !== '').map((p) => ({ key: p.key.trim(), value: p.value })),
+    parameters: f.parameters
+      .filter((p) => p.key.trim() !== '' || p.value !== '')
+      .map((p) => ({ key: p.key.trim(), value: p.value })),
   };
   return { input, errors };
 }
 
-const SHOWN_FIELDS = ['name', 'description', 'rootPath', 'logRootPath', 'inputKind', 'inputOptions', 'regionOfInterest', 'skippedZPlanes', 'parameters'];
+const SHOWN_FIELDS = [
+  'name',
+  'description',
+  'rootPath',
+  'logRootPath',
+  'inputKind',
+  'inputOptions',
+  'regionOfInterest',
+  'skippedZPlanes',
+  'parameters',
+];
 
 /** Create a project, or edit one (its settings tab). */
 export function ProjectEditPage(props: { projectId: string | null }) {
@@ -160,19 +188,47 @@ export function ProjectEditPage(props: { projectId: string | null }) {
       ) : (
         <PageHeader title="New project" subtitle="An acquisition: where its tiles appear and how to read them." />
       )}
-      <form className="form-grid" onSubmit={submit} aria-label={editing ? 'Project settings' : 'New project'} noValidate>
+      <form
+        className="form-grid"
+        onSubmit={submit}
+        aria-label={editing ? 'Project settings' : 'New project'}
+        noValidate
+      >
         <Panel title="Project">
           <div className="fields">
             <Field label="Name" field="name" errors={errors}>
               <input name="name" value={form.name} onChange={(e) => set('name', e.target.value)} required />
             </Field>
             <Field label="Description" field="description" errors={errors} wide>
-              <textarea name="description" rows={2} value={form.description} onChange={(e) => set('description', e.target.value)} />
+              <textarea
+                name="description"
+                rows={2}
+                value={form.description}
+                onChange={(e) => set('description', e.target.value)}
+              />
             </Field>
-            <Field label="Root path" field="rootPath" errors={errors} hint="The acquisition folder, as the coordinator sees it." wide>
-              <input name="rootPath" value={form.rootPath} onChange={(e) => set('rootPath', e.target.value)} placeholder="/data/acquisitions/2024-05-01" required />
+            <Field
+              label="Root path"
+              field="rootPath"
+              errors={errors}
+              hint="The acquisition folder, as the coordinator sees it."
+              wide
+            >
+              <input
+                name="rootPath"
+                value={form.rootPath}
+                onChange={(e) => set('rootPath', e.target.value)}
+                placeholder="/data/acquisitions/2024-05-01"
+                required
+              />
             </Field>
-            <Field label="Log root" field="logRootPath" errors={errors} hint="Where task logs go; default: under the root path." wide>
+            <Field
+              label="Log root"
+              field="logRootPath"
+              errors={errors}
+              hint="Where task logs go; default: under the root path."
+              wide
+            >
               <input name="logRootPath" value={form.logRootPath} onChange={(e) => set('logRootPath', e.target.value)} />
             </Field>
           </div>
@@ -180,7 +236,11 @@ export function ProjectEditPage(props: { projectId: string | null }) {
 
         <Panel
           title="Input source"
-          actions={project ? <InputStateBadge state={inputStateOf(project.inputState)} message={project.inputMessage} /> : undefined}
+          actions={
+            project ? (
+              <InputStateBadge state={inputStateOf(project.inputState)} message={project.inputMessage} />
+            ) : undefined
+          }
         >
           {project && (
             <div className={`input-status input-${inputStateOf(project.inputState)}`} data-testid="input-status">
@@ -242,8 +302,9 @@ export function ProjectEditPage(props: { projectId: string | null }) {
           <FieldMessage errors={errors?.filter((e) => e.field === 'inputOptions')} field="inputOptions" />
           {project && (
             <p className="muted small">
-              Sample extents: x {project.extents.minX ?? '?'}–{project.extents.maxX ?? '?'}, y {project.extents.minY ?? '?'}–
-              {project.extents.maxY ?? '?'}, z {project.extents.minZ ?? '?'}–{project.extents.maxZ ?? '?'}
+              Sample extents: x {project.extents.minX ?? '?'}–{project.extents.maxX ?? '?'}, y{' '}
+              {project.extents.minY ?? '?'}–{project.extents.maxY ?? '?'}, z {project.extents.minZ ?? '?'}–
+              {project.extents.maxZ ?? '?'}
             </p>
           )}
         </Panel>
@@ -263,13 +324,26 @@ export function ProjectEditPage(props: { projectId: string | null }) {
             ))}
           </div>
           <div className="fields">
-            <Field label="Skipped z-planes" field="skippedZPlanes" errors={errors} hint="Comma-separated, ranges allowed: 3, 7, 10-12" wide>
+            <Field
+              label="Skipped z-planes"
+              field="skippedZPlanes"
+              errors={errors}
+              hint="Comma-separated, ranges allowed: 3, 7, 10-12"
+              wide
+            >
               <input name="skippedZPlanes" value={form.skipped} onChange={(e) => set('skipped', e.target.value)} />
             </Field>
           </div>
         </Panel>
 
-        <Panel title="Parameters" actions={<span className="muted small">Usable in task arguments as ${'{'}KEY{'}'}; they override the standard ones.</span>}>
+        <Panel
+          title="Parameters"
+          actions={
+            <span className="muted small">
+              Usable in task arguments as ${'{'}KEY{'}'}; they override the standard ones.
+            </span>
+          }
+        >
           <table className="table params-table">
             <thead>
               <tr>
@@ -285,7 +359,12 @@ export function ProjectEditPage(props: { projectId: string | null }) {
                     <input
                       aria-label={`Parameter ${i + 1} key`}
                       value={p.key}
-                      onChange={(e) => set('parameters', form.parameters.map((q, j) => (j === i ? { ...q, key: e.target.value } : q)))}
+                      onChange={(e) =>
+                        set(
+                          'parameters',
+                          form.parameters.map((q, j) => (j === i ? { ...q, key: e.target.value } : q)),
+                        )
+                      }
                     />
                     <FieldMessage errors={errors} field={`parameters.${i}`} />
                   </td>
@@ -293,7 +372,12 @@ export function ProjectEditPage(props: { projectId: string | null }) {
                     <input
                       aria-label={`Parameter ${i + 1} value`}
                       value={p.value}
-                      onChange={(e) => set('parameters', form.parameters.map((q, j) => (j === i ? { ...q, value: e.target.value } : q)))}
+                      onChange={(e) =>
+                        set(
+                          'parameters',
+                          form.parameters.map((q, j) => (j === i ? { ...q, value: e.target.value } : q)),
+                        )
+                      }
                     />
                   </td>
                   <td>
@@ -301,7 +385,12 @@ export function ProjectEditPage(props: { projectId: string | null }) {
                       type="button"
                       className="icon-btn"
                       aria-label={`Remove parameter ${i + 1}`}
-                      onClick={() => set('parameters', form.parameters.filter((_, j) => j !== i))}
+                      onClick={() =>
+                        set(
+                          'parameters',
+                          form.parameters.filter((_, j) => j !== i),
+                        )
+                      }
                     >
                       ×
                     </button>
@@ -310,7 +399,11 @@ export function ProjectEditPage(props: { projectId: string | null }) {
               ))}
             </tbody>
           </table>
-          <button type="button" className="btn btn-small" onClick={() => set('parameters', [...form.parameters, { key: '', value: '' }])}>
+          <button
+            type="button"
+            className="btn btn-small"
+            onClick={() => set('parameters', [...form.parameters, { key: '', value: '' }])}
+          >
             Add parameter
           </button>
         </Panel>
@@ -318,7 +411,11 @@ export function ProjectEditPage(props: { projectId: string | null }) {
         <div className="form-actions">
           <FormErrors errors={errors} shown={SHOWN_FIELDS} />
           <ActionError error={failure} />
-          {saved && <span className="saved" role="status">{saved}</span>}
+          {saved && (
+            <span className="saved" role="status">
+              {saved}
+            </span>
+          )}
           {!editing && (
             <Link to="/projects" className="btn btn-plain">
               Cancel
@@ -340,7 +437,8 @@ export function ProjectEditPage(props: { projectId: string | null }) {
               <ActionButton
                 variant="danger"
                 onRun={async () => {
-                  if (!window.confirm(`Archive "${project.name}"? It stops processing and leaves the project list.`)) return;
+                  if (!window.confirm(`Archive "${project.name}"? It stops processing and leaves the project list.`))
+                    return;
                   const r = (await archive({ variables: { id: project.id } })).data?.archiveProject;
                   if (r?.errors.length) return r.errors;
                   navigate('/projects');

@@ -1,7 +1,12 @@
 import { useState } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
 import { inputState as inputStateOf } from '../../api/enums';
-import { ArchiveProjectDocument, PauseProjectDocument, ProjectsDocument, StartProjectDocument } from '../../api/generated';
+import {
+  ArchiveProjectDocument,
+  PauseProjectDocument,
+  ProjectsDocument,
+  StartProjectDocument,
+} from '../../api/generated';
 import { useLive, useWatchProjects } from '../../api/session';
 import { ActionButton } from '../../components/forms';
 import { projectProgress } from '../../components/live-counts';
@@ -30,7 +35,8 @@ export function ProjectsPage() {
         actions={
           <>
             <label className="check">
-              <input type="checkbox" checked={includeArchived} onChange={(e) => setIncludeArchived(e.target.checked)} /> Show archived
+              <input type="checkbox" checked={includeArchived} onChange={(e) => setIncludeArchived(e.target.checked)} />{' '}
+              Show archived
             </label>
             <Link to="/projects/new" className="btn btn-primary">
               New project
@@ -74,23 +80,39 @@ export function ProjectsPage() {
                   </td>
                   <td className="num">{progress.tiles.toLocaleString()}</td>
                   <td className="num">{p.stages.length}</td>
-                  <td>{p.stages.length > 0 ? <ProgressBar counts={progress.counts} tiles={progress.work} /> : <span className="muted">No stages</span>}</td>
+                  <td>
+                    {p.stages.length > 0 ? (
+                      <ProgressBar counts={progress.counts} tiles={progress.work} />
+                    ) : (
+                      <span className="muted">No stages</span>
+                    )}
+                  </td>
                   <td>{p.archived ? <Badge>Archived</Badge> : <ProcessingBadge processing={p.isProcessing} />}</td>
                   <td className="actions">
                     {!p.archived &&
                       (p.isProcessing ? (
-                        <ActionButton small onRun={async () => (await pause({ variables: { id: p.id } })).data?.pauseProject.errors}>
+                        <ActionButton
+                          small
+                          onRun={async () => (await pause({ variables: { id: p.id } })).data?.pauseProject.errors}
+                        >
                           Pause
                         </ActionButton>
                       ) : (
-                        <ActionButton small onRun={async () => (await start({ variables: { id: p.id } })).data?.startProject.errors}>
+                        <ActionButton
+                          small
+                          onRun={async () => (await start({ variables: { id: p.id } })).data?.startProject.errors}
+                        >
                           Start
                         </ActionButton>
                       ))}
                     <Link to={`/projects/${p.id}/settings`} className="btn btn-small">
                       Edit
                     </Link>
-                    <button type="button" className="btn btn-small" onClick={() => setDuplicating({ id: p.id, name: p.name })}>
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      onClick={() => setDuplicating({ id: p.id, name: p.name })}
+                    >
                       Duplicate
                     </button>
                     {!p.archived && (

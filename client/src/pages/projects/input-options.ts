@@ -21,18 +21,67 @@ export const INPUT_KIND_LABELS: Readonly<Record<InputKind, string>> = {
 
 export const INPUT_OPTION_SPECS: Readonly<Record<InputKind, readonly OptionSpec[]>> = {
   'pipeline-json': [
-    { name: 'file', label: 'Input file', type: 'text', placeholder: 'pipeline-input.json', hint: 'Relative to the root path.' },
+    {
+      name: 'file',
+      label: 'Input file',
+      type: 'text',
+      placeholder: 'pipeline-input.json',
+      hint: 'Relative to the root path.',
+    },
   ],
   'dashboard-json': [
-    { name: 'file', label: 'Input file', type: 'text', placeholder: 'dashboard.json', hint: 'Relative to the root path.' },
+    {
+      name: 'file',
+      label: 'Input file',
+      type: 'text',
+      placeholder: 'dashboard.json',
+      hint: 'Relative to the root path.',
+    },
   ],
   glob: [
-    { name: 'pattern', label: 'Pattern', type: 'text', required: true, placeholder: '**/*.mp4', hint: 'One item per matching file or folder, relative to the root path.' },
-    { name: 'marker', label: 'Marker file', type: 'text', placeholder: 'tile.done', hint: 'Folders count once they hold this file.' },
-    { name: 'itemType', label: 'Items are', type: 'select', choices: ['', 'file', 'directory'], hint: 'Default: folders when a marker is set, else files.' },
-    { name: 'positionPattern', label: 'Position pattern', type: 'text', placeholder: 'z(?<z>\\d+)/y(?<y>\\d+)/x(?<x>\\d+)', hint: 'A regular expression with named groups x, y, z.' },
-    { name: 'stableSeconds', label: 'Stable for (s)', type: 'number', placeholder: '2', hint: 'Size and mtime unchanged this long: finished writing.' },
-    { name: 'ignore', label: 'Ignore', type: 'list', placeholder: '**/tmp/**, *.part', hint: 'Comma-separated patterns.' },
+    {
+      name: 'pattern',
+      label: 'Pattern',
+      type: 'text',
+      required: true,
+      placeholder: '**/*.mp4',
+      hint: 'One item per matching file or folder, relative to the root path.',
+    },
+    {
+      name: 'marker',
+      label: 'Marker file',
+      type: 'text',
+      placeholder: 'tile.done',
+      hint: 'Folders count once they hold this file.',
+    },
+    {
+      name: 'itemType',
+      label: 'Items are',
+      type: 'select',
+      choices: ['', 'file', 'directory'],
+      hint: 'Default: folders when a marker is set, else files.',
+    },
+    {
+      name: 'positionPattern',
+      label: 'Position pattern',
+      type: 'text',
+      placeholder: 'z(?<z>\\d+)/y(?<y>\\d+)/x(?<x>\\d+)',
+      hint: 'A regular expression with named groups x, y, z.',
+    },
+    {
+      name: 'stableSeconds',
+      label: 'Stable for (s)',
+      type: 'number',
+      placeholder: '2',
+      hint: 'Size and mtime unchanged this long: finished writing.',
+    },
+    {
+      name: 'ignore',
+      label: 'Ignore',
+      type: 'list',
+      placeholder: '**/tmp/**, *.part',
+      hint: 'Comma-separated patterns.',
+    },
   ],
   csv: [
     { name: 'file', label: 'Manifest', type: 'text', placeholder: 'manifest.csv', hint: 'Relative to the root path.' },
@@ -64,7 +113,11 @@ export function formToOptions(kind: InputKind, form: Readonly<Record<string, str
     const v = form[spec.name]?.trim() ?? '';
     if (v === '') continue;
     if (spec.type === 'number') out[spec.name] = Number.isFinite(Number(v)) ? Number(v) : v;
-    else if (spec.type === 'list') out[spec.name] = v.split(',').map((s) => s.trim()).filter(Boolean);
+    else if (spec.type === 'list')
+      out[spec.name] = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     else out[spec.name] = v;
   }
   return out;
@@ -74,7 +127,10 @@ export function formToOptions(kind: InputKind, form: Readonly<Record<string, str
 export function parsePlanes(text: string, field: string): { planes: number[]; errors: FieldErrorList } {
   const planes = new Set<number>();
   const errors: Array<{ field: string; message: string }> = [];
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const range = /^(-?\d+)\s*-\s*(-?\d+)$/.exec(part);
     if (range) {
       const a = Number(range[1]);

@@ -42,7 +42,14 @@ export function SignInPage() {
           </div>
         </div>
         <Field label="User name" field="username" errors={errors}>
-          <input name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} autoFocus required />
+          <input
+            name="username"
+            autoComplete="username"
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+            autoFocus
+            required
+          />
         </Field>
         <Field label="Password" field="password" errors={errors}>
           <input

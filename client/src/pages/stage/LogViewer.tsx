@@ -15,7 +15,11 @@ const FOLLOW_MS = 1000;
  * A task log: opens on its tail, then follows it by asking for the bytes after `nextOffset` while the execution
  * runs (or while "follow" is on). Streams: stdout and stderr.
  */
-export function LogViewer(props: { executionId: string; running: boolean; paths: { stdout: string | null; stderr: string | null } }) {
+export function LogViewer(props: {
+  executionId: string;
+  running: boolean;
+  paths: { stdout: string | null; stderr: string | null };
+}) {
   const client = useApolloClient();
   const [stream, setStream] = useState<LogStream>('STDOUT');
   const [text, setText] = useState('');
@@ -81,7 +85,14 @@ export function LogViewer(props: { executionId: string; running: boolean; paths:
       <div className="log-toolbar">
         <div className="segmented" role="tablist" aria-label="Log stream">
           {(['STDOUT', 'STDERR'] as const).map((s) => (
-            <button key={s} type="button" role="tab" aria-selected={stream === s} className={stream === s ? 'seg-active' : ''} onClick={() => setStream(s)}>
+            <button
+              key={s}
+              type="button"
+              role="tab"
+              aria-selected={stream === s}
+              className={stream === s ? 'seg-active' : ''}
+              onClick={() => setStream(s)}
+            >
               {s.toLowerCase()}
             </button>
           ))}
@@ -92,11 +103,17 @@ export function LogViewer(props: { executionId: string; running: boolean; paths:
         <button type="button" className="btn btn-small" onClick={() => void load('tail')}>
           Tail
         </button>
-        <button type="button" className="btn btn-small" disabled={offset?.start === 0} onClick={() => void load('start')}>
+        <button
+          type="button"
+          className="btn btn-small"
+          disabled={offset?.start === 0}
+          onClick={() => void load('start')}
+        >
           From start
         </button>
         <span className="muted small ellipsis" title={path ?? undefined}>
-          {size !== null ? formatBytes(size) : ''} {offset && offset.start > 0 ? `· showing from byte ${offset.start.toLocaleString()}` : ''}
+          {size !== null ? formatBytes(size) : ''}{' '}
+          {offset && offset.start > 0 ? `· showing from byte ${offset.start.toLocaleString()}` : ''}
         </span>
       </div>
       {error && (

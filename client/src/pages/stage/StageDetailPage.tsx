@@ -61,7 +61,13 @@ export function StageDetailPage(props: { stageId: string }) {
   const stage = detail.data?.stage;
   const live = useProjectLive(stage?.project.id);
   const tiles = useQuery(StageTilesDocument, {
-    variables: { id: props.stageId, status: status ? toGql(status) : null, search: q || null, offset: page * PAGE, limit: PAGE },
+    variables: {
+      id: props.stageId,
+      status: status ? toGql(status) : null,
+      search: q || null,
+      offset: page * PAGE,
+      limit: PAGE,
+    },
     fetchPolicy: 'cache-and-network',
   });
   useRefetchOnRevision(live?.stageRevisions[props.stageId] ?? 0, () => void tiles.refetch());
@@ -93,7 +99,11 @@ export function StageDetailPage(props: { stageId: string }) {
   const runResubmit = async (vars: { tileIds?: string[]; status?: TileStatus }) => {
     const r = (
       await resubmit({
-        variables: { stageId: stage.id, tileIds: vars.tileIds ?? null, status: vars.status ? toGql(vars.status) : null },
+        variables: {
+          stageId: stage.id,
+          tileIds: vars.tileIds ?? null,
+          status: vars.status ? toGql(vars.status) : null,
+        },
       })
     ).data?.resubmitTiles;
     if (r && r.errors.length === 0) setNotice(`${r.count} tile${r.count === 1 ? '' : 's'} resubmitted`);
@@ -105,7 +115,8 @@ export function StageDetailPage(props: { stageId: string }) {
       <header className="page-header">
         <div>
           <p className="crumbs">
-            <Link to="/projects">Projects</Link> / <Link to={`/projects/${stage.project.id}/pipeline`}>{stage.project.name}</Link> /
+            <Link to="/projects">Projects</Link> /{' '}
+            <Link to={`/projects/${stage.project.id}/pipeline`}>{stage.project.name}</Link> /
           </p>
           <h1>{stage.name}</h1>
           <div className="header-badges">
@@ -120,9 +131,14 @@ export function StageDetailPage(props: { stageId: string }) {
         </div>
         <div className="page-actions">
           {stage.isProcessing ? (
-            <ActionButton onRun={async () => (await pause({ variables: { id: stage.id } })).data?.pauseStage.errors}>Pause stage</ActionButton>
+            <ActionButton onRun={async () => (await pause({ variables: { id: stage.id } })).data?.pauseStage.errors}>
+              Pause stage
+            </ActionButton>
           ) : (
-            <ActionButton variant="primary" onRun={async () => (await start({ variables: { id: stage.id } })).data?.startStage.errors}>
+            <ActionButton
+              variant="primary"
+              onRun={async () => (await start({ variables: { id: stage.id } })).data?.startStage.errors}
+            >
               Resume stage
             </ActionButton>
           )}
@@ -142,8 +158,12 @@ export function StageDetailPage(props: { stageId: string }) {
             </ActionButton>
             <ActionButton
               onRun={async () => {
-                if (!window.confirm('Resubmit every finished tile of this stage (complete, failed and canceled)?')) return;
-                return resubmitStatuses(async (s) => runResubmit({ status: s }), [TileStatus.Complete, TileStatus.Failed, TileStatus.Canceled]);
+                if (!window.confirm('Resubmit every finished tile of this stage (complete, failed and canceled)?'))
+                  return;
+                return resubmitStatuses(
+                  async (s) => runResubmit({ status: s }),
+                  [TileStatus.Complete, TileStatus.Failed, TileStatus.Canceled],
+                );
               }}
             >
               Resubmit all
@@ -194,11 +214,16 @@ export function StageDetailPage(props: { stageId: string }) {
           {tiles.error && <QueryError error={tiles.error} retry={() => void tiles.refetch()} />}
           <div className="table-toolbar">
             <span className="muted small">
-              {total === 0 ? 'No tiles' : `${(page * PAGE + 1).toLocaleString()}–${(page * PAGE + items.length).toLocaleString()} of ${total.toLocaleString()}`}
+              {total === 0
+                ? 'No tiles'
+                : `${(page * PAGE + 1).toLocaleString()}–${(page * PAGE + items.length).toLocaleString()} of ${total.toLocaleString()}`}
               {status && (
                 <>
                   {' '}
-                  · <button type="button" className="link" onClick={() => setSearch({ status: null, page: null })}>show all statuses</button>
+                  ·{' '}
+                  <button type="button" className="link" onClick={() => setSearch({ status: null, page: null })}>
+                    show all statuses
+                  </button>
                 </>
               )}
             </span>
@@ -220,7 +245,8 @@ export function StageDetailPage(props: { stageId: string }) {
               variant="danger"
               disabled={selected.size === 0}
               onRun={async () => {
-                const r = (await cancel({ variables: { stageId: stage.id, tileIds: [...selected] } })).data?.cancelTiles;
+                const r = (await cancel({ variables: { stageId: stage.id, tileIds: [...selected] } })).data
+                  ?.cancelTiles;
                 if (r && r.errors.length === 0) {
                   setNotice(`${r.count} tile${r.count === 1 ? '' : 's'} canceled`);
                   setSelected(new Set());
@@ -230,7 +256,13 @@ export function StageDetailPage(props: { stageId: string }) {
             >
               Cancel selected
             </ActionButton>
-            <button type="button" className="btn btn-small" aria-label="Previous page" disabled={page === 0} onClick={() => setSearch({ page: page - 1 || null })}>
+            <button
+              type="button"
+              className="btn btn-small"
+              aria-label="Previous page"
+              disabled={page === 0}
+              onClick={() => setSearch({ page: page - 1 || null })}
+            >
               ‹
             </button>
             <button

@@ -27,7 +27,8 @@ export function executionTone(s: ExecutionStatus): Tone {
   }
 }
 
-const seconds = (a: string | null, b: string | null) => (a && b ? (new Date(b).getTime() - new Date(a).getTime()) / 1000 : null);
+const seconds = (a: string | null, b: string | null) =>
+  a && b ? (new Date(b).getTime() - new Date(a).getTime()) / 1000 : null;
 
 /** Every attempt of one tile in one stage, newest first, with the selected attempt's logs. */
 export function TileHistory(props: {
@@ -42,7 +43,9 @@ export function TileHistory(props: {
     fetchPolicy: 'network-only',
   });
   // Refetch when an execution of this tile finishes (pushed), not on a timer.
-  const finished = (props.executions ?? []).filter((e) => e.tileId === props.tileId && e.stageId === props.stageId).length;
+  const finished = (props.executions ?? []).filter(
+    (e) => e.tileId === props.tileId && e.stageId === props.stageId,
+  ).length;
   useRefetchOnRevision(finished, () => void refetch(), 500);
   const [resubmit] = useMutation(ResubmitTilesDocument);
   const [chosen, setChosen] = useState<string | null>(null);
@@ -59,7 +62,8 @@ export function TileHistory(props: {
           <ActionButton
             small
             onRun={async () => {
-              const r = (await resubmit({ variables: { stageId: props.stageId, tileIds: [props.tileId] } })).data?.resubmitTiles;
+              const r = (await resubmit({ variables: { stageId: props.stageId, tileIds: [props.tileId] } })).data
+                ?.resubmitTiles;
               void refetch();
               return r?.errors;
             }}
@@ -93,7 +97,12 @@ export function TileHistory(props: {
             {executions.map((e) => {
               const s = executionStatusOf(e.status);
               return (
-                <tr key={e.id} className={e.id === current?.id ? 'row-active' : undefined} onClick={() => setChosen(e.id)} data-execution-status={s}>
+                <tr
+                  key={e.id}
+                  className={e.id === current?.id ? 'row-active' : undefined}
+                  onClick={() => setChosen(e.id)}
+                  data-execution-status={s}
+                >
                   <td>{e.attempt}</td>
                   <td>
                     <Badge tone={executionTone(s)}>{s}</Badge>
@@ -120,7 +129,8 @@ export function TileHistory(props: {
           {current.message && <p className="warn-text small">{current.message}</p>}
           <details>
             <summary className="small">
-              argv ({current.argv.length}) · expected exit {current.expectedExitCode} · queued {formatTime(current.queuedAt)}
+              argv ({current.argv.length}) · expected exit {current.expectedExitCode} · queued{' '}
+              {formatTime(current.queuedAt)}
             </summary>
             <ol className="argv mono small">
               {current.argv.map((a, i) => (

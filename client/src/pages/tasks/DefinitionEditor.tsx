@@ -10,7 +10,14 @@ import {
   type TaskDefinitionInput,
 } from '../../api/generated';
 import { ArgumentEditor } from '../../components/ArgumentEditor';
-import { ActionError, Field, FieldMessage, FormErrors, errorMessage, type FieldErrorList } from '../../components/forms';
+import {
+  ActionError,
+  Field,
+  FieldMessage,
+  FormErrors,
+  errorMessage,
+  type FieldErrorList,
+} from '../../components/forms';
 import { Drawer } from '../../components/ui';
 import { ScriptBadge } from './ScriptBadge';
 
@@ -25,16 +32,49 @@ type NumberKey =
   | 'memoryMb'
   | 'timeLimitMinutes';
 
-const NUMBER_FIELDS: ReadonlyArray<{ key: NumberKey; label: string; field: string; integer: boolean; optional: boolean; hint?: string }> = [
+const NUMBER_FIELDS: ReadonlyArray<{
+  key: NumberKey;
+  label: string;
+  field: string;
+  integer: boolean;
+  optional: boolean;
+  hint?: string;
+}> = [
   { key: 'expectedExitCode', label: 'Expected exit code', field: 'expectedExitCode', integer: true, optional: false },
-  { key: 'localWorkUnits', label: 'Local work units', field: 'localWorkUnits', integer: false, optional: false, hint: 'Capacity one task takes on a worker.' },
+  {
+    key: 'localWorkUnits',
+    label: 'Local work units',
+    field: 'localWorkUnits',
+    integer: false,
+    optional: false,
+    hint: 'Capacity one task takes on a worker.',
+  },
   { key: 'clusterWorkUnits', label: 'Cluster work units', field: 'clusterWorkUnits', integer: false, optional: false },
-  { key: 'timeoutSeconds', label: 'Timeout (s)', field: 'timeoutSeconds', integer: true, optional: true, hint: 'Empty: no limit.' },
+  {
+    key: 'timeoutSeconds',
+    label: 'Timeout (s)',
+    field: 'timeoutSeconds',
+    integer: true,
+    optional: true,
+    hint: 'Empty: no limit.',
+  },
   { key: 'maxRetries', label: 'Retries', field: 'maxRetries', integer: true, optional: false },
-  { key: 'retryBackoffSeconds', label: 'Retry backoff (s)', field: 'retryBackoffSeconds', integer: false, optional: false },
+  {
+    key: 'retryBackoffSeconds',
+    label: 'Retry backoff (s)',
+    field: 'retryBackoffSeconds',
+    integer: false,
+    optional: false,
+  },
   { key: 'cpus', label: 'CPUs', field: 'clusterOptions.cpus', integer: true, optional: true },
   { key: 'memoryMb', label: 'Memory (MB)', field: 'clusterOptions.memoryMb', integer: true, optional: true },
-  { key: 'timeLimitMinutes', label: 'Time limit (min)', field: 'clusterOptions.timeLimitMinutes', integer: true, optional: true },
+  {
+    key: 'timeLimitMinutes',
+    label: 'Time limit (min)',
+    field: 'clusterOptions.timeLimitMinutes',
+    integer: true,
+    optional: true,
+  },
 ];
 
 function str(v: number | null | undefined): string {
@@ -47,17 +87,29 @@ function ScriptCheck(props: { definition: DefinitionFieldsFragment }) {
   const [load, { data, loading, error }] = useLazyQuery(ScriptContentsDocument, { fetchPolicy: 'network-only' });
   const status = data?.taskDefinition?.scriptStatus ?? d.scriptStatus;
   return (
-    <div className="script-check" data-testid="script-check" data-exists={status.exists} data-executable={status.executable}>
+    <div
+      className="script-check"
+      data-testid="script-check"
+      data-exists={status.exists}
+      data-executable={status.executable}
+    >
       <div className="row">
         <strong>Script</strong> <code className="ellipsis">{data?.taskDefinition?.scriptPath ?? d.scriptPath}</code>
         <ScriptBadge status={status} />
       </div>
       <ul className="checks small">
         <li className={status.exists ? 'ok' : 'bad'}>{status.exists ? 'exists' : 'does not exist'}</li>
-        <li className={status.executable ? 'ok' : 'bad'}>{status.executable ? 'is executable' : 'is not executable'}</li>
+        <li className={status.executable ? 'ok' : 'bad'}>
+          {status.executable ? 'is executable' : 'is not executable'}
+        </li>
       </ul>
       {status.message && <p className="warn-text small">{status.message}</p>}
-      <button type="button" className="btn btn-small" disabled={loading} onClick={() => void load({ variables: { id: d.id } })}>
+      <button
+        type="button"
+        className="btn btn-small"
+        disabled={loading}
+        onClick={() => void load({ variables: { id: d.id } })}
+      >
         {data ? 'Check again' : 'Check and view script'}
       </button>
       <ActionError error={error ? errorMessage(error) : null} />
@@ -113,7 +165,8 @@ export function DefinitionEditor(props: {
         continue;
       }
       const n = Number(v);
-      if (!Number.isFinite(n) || (f.integer && !Number.isInteger(n))) local.push({ field: f.field, message: `${f.label} must be ${f.integer ? 'a whole number' : 'a number'}` });
+      if (!Number.isFinite(n) || (f.integer && !Number.isInteger(n)))
+        local.push({ field: f.field, message: `${f.label} must be ${f.integer ? 'a whole number' : 'a number'}` });
       else num[f.key] = n;
     }
     if (local.length > 0) {
@@ -166,7 +219,11 @@ export function DefinitionEditor(props: {
   };
 
   return (
-    <Drawer title={d ? `Task definition: ${d.name}` : 'New task definition'} onClose={props.onClose} testId="definition-editor">
+    <Drawer
+      title={d ? `Task definition: ${d.name}` : 'New task definition'}
+      onClose={props.onClose}
+      testId="definition-editor"
+    >
       <form onSubmit={submit} noValidate aria-label="Task definition" className="definition-form">
         <div className="fields">
           <Field label="Name" field="name" errors={errors}>
@@ -189,7 +246,12 @@ export function DefinitionEditor(props: {
             hint={repositoryId ? 'Relative to the repository folder.' : 'An absolute path.'}
             wide
           >
-            <input name="script" value={script} onChange={(e) => setScript(e.target.value)} placeholder="process-tile.sh" />
+            <input
+              name="script"
+              value={script}
+              onChange={(e) => setScript(e.target.value)}
+              placeholder="process-tile.sh"
+            />
           </Field>
           <Field label="Description" field="description" errors={errors} wide>
             <input name="definitionDescription" value={description} onChange={(e) => setDescription(e.target.value)} />
@@ -199,26 +261,56 @@ export function DefinitionEditor(props: {
         <div className="field field-wide">
           <span className="field-label">Arguments</span>
           <span className="field-hint">
-            The script gets <code>src_path dst_path relative_path tile_name</code>, then these, one argv element each (no shell).
+            The script gets <code>src_path dst_path relative_path tile_name</code>, then these, one argv element each
+            (no shell).
           </span>
           <ArgumentEditor value={args} onChange={setArgs} />
           <FieldMessage errors={errors} field="args" />
         </div>
         <h3 className="subhead">Execution</h3>
-        <div className="fields fields-3">{(['expectedExitCode', 'localWorkUnits', 'clusterWorkUnits', 'timeoutSeconds', 'maxRetries', 'retryBackoffSeconds'] as const).map(num)}</div>
+        <div className="fields fields-3">
+          {(
+            [
+              'expectedExitCode',
+              'localWorkUnits',
+              'clusterWorkUnits',
+              'timeoutSeconds',
+              'maxRetries',
+              'retryBackoffSeconds',
+            ] as const
+          ).map(num)}
+        </div>
         <h3 className="subhead">Cluster (SLURM)</h3>
         <div className="fields fields-3">
           <Field label="Partition" field="clusterOptions.partition" errors={errors}>
-            <input name="partition" value={partition} onChange={(e) => setPartition(e.target.value)} placeholder="default" />
+            <input
+              name="partition"
+              value={partition}
+              onChange={(e) => setPartition(e.target.value)}
+              placeholder="default"
+            />
           </Field>
           {(['cpus', 'memoryMb', 'timeLimitMinutes'] as const).map(num)}
           <Field label="Extra sbatch arguments" field="clusterOptions.extraArgs" errors={errors} wide>
-            <input name="extraArgs" value={extraArgs} onChange={(e) => setExtraArgs(e.target.value)} placeholder="--qos=normal" />
+            <input
+              name="extraArgs"
+              value={extraArgs}
+              onChange={(e) => setExtraArgs(e.target.value)}
+              placeholder="--qos=normal"
+            />
           </Field>
         </div>
         <FormErrors
           errors={errors}
-          shown={['name', 'repositoryId', 'script', 'description', 'args', 'clusterOptions', ...NUMBER_FIELDS.map((f) => f.field)]}
+          shown={[
+            'name',
+            'repositoryId',
+            'script',
+            'description',
+            'args',
+            'clusterOptions',
+            ...NUMBER_FIELDS.map((f) => f.field),
+          ]}
         />
         <ActionError error={failure} />
         <div className="form-actions">

@@ -10,7 +10,14 @@ import {
   type DefinitionFieldsFragment,
   type RepositoryFieldsFragment,
 } from '../../api/generated';
-import { ActionButton, ActionError, Field, FormErrors, errorMessage, type FieldErrorList } from '../../components/forms';
+import {
+  ActionButton,
+  ActionError,
+  Field,
+  FormErrors,
+  errorMessage,
+  type FieldErrorList,
+} from '../../components/forms';
 import { segmentArgument } from '../../components/parameters';
 import { Drawer, Empty, Loading, PageHeader, Panel, QueryError } from '../../components/ui';
 import { DefinitionEditor } from './DefinitionEditor';
@@ -68,7 +75,12 @@ function RepositoryDrawer(props: { repository: RepositoryFieldsFragment | null; 
           <input name="repoName" value={name} onChange={(e) => setName(e.target.value)} autoFocus />
         </Field>
         <Field label="Location" field="location" errors={errors} hint="The folder holding the scripts (absolute).">
-          <input name="repoLocation" value={location} onChange={(e) => setLocation(e.target.value)} placeholder="/opt/pipeline/tasks" />
+          <input
+            name="repoLocation"
+            value={location}
+            onChange={(e) => setLocation(e.target.value)}
+            placeholder="/opt/pipeline/tasks"
+          />
         </Field>
         <Field label="Description" field="description" errors={errors}>
           <input name="repoDescription" value={description} onChange={(e) => setDescription(e.target.value)} />
@@ -114,7 +126,11 @@ export function TasksPage() {
           <Panel
             title="Task definitions"
             actions={
-              <button type="button" className="btn btn-primary" onClick={() => setEditing({ kind: 'definition', definition: null })}>
+              <button
+                type="button"
+                className="btn btn-primary"
+                onClick={() => setEditing({ kind: 'definition', definition: null })}
+              >
                 New definition
               </button>
             }
@@ -138,7 +154,11 @@ export function TasksPage() {
                   {definitions.map((d) => (
                     <tr key={d.id} data-definition={d.name}>
                       <td>
-                        <button type="button" className="link strong" onClick={() => setEditing({ kind: 'definition', definition: d })}>
+                        <button
+                          type="button"
+                          className="link strong"
+                          onClick={() => setEditing({ kind: 'definition', definition: d })}
+                        >
                           {d.name}
                         </button>
                         {d.description && <div className="muted small">{d.description}</div>}
@@ -158,7 +178,12 @@ export function TasksPage() {
                       </td>
                       <td className="num">{d.maxRetries}</td>
                       <td className="actions">
-                        <ActionButton small onRun={async () => (await duplicate({ variables: { id: d.id } })).data?.duplicateTaskDefinition.errors}>
+                        <ActionButton
+                          small
+                          onRun={async () =>
+                            (await duplicate({ variables: { id: d.id } })).data?.duplicateTaskDefinition.errors
+                          }
+                        >
                           Duplicate
                         </ActionButton>
                         <ActionButton
@@ -166,7 +191,8 @@ export function TasksPage() {
                           variant="danger"
                           onRun={async () => {
                             if (!window.confirm(`Archive the task definition "${d.name}"?`)) return;
-                            return (await archiveDefinition({ variables: { id: d.id } })).data?.archiveTaskDefinition.errors;
+                            return (await archiveDefinition({ variables: { id: d.id } })).data?.archiveTaskDefinition
+                              .errors;
                           }}
                         >
                           Archive
@@ -181,7 +207,11 @@ export function TasksPage() {
           <Panel
             title="Repositories"
             actions={
-              <button type="button" className="btn" onClick={() => setEditing({ kind: 'repository', repository: null })}>
+              <button
+                type="button"
+                className="btn"
+                onClick={() => setEditing({ kind: 'repository', repository: null })}
+              >
                 New repository
               </button>
             }
@@ -202,7 +232,11 @@ export function TasksPage() {
                   {repositories.map((r) => (
                     <tr key={r.id}>
                       <td>
-                        <button type="button" className="link strong" onClick={() => setEditing({ kind: 'repository', repository: r })}>
+                        <button
+                          type="button"
+                          className="link strong"
+                          onClick={() => setEditing({ kind: 'repository', repository: r })}
+                        >
                           {r.name}
                         </button>
                         {r.description && <div className="muted small">{r.description}</div>}
@@ -215,7 +249,8 @@ export function TasksPage() {
                           variant="danger"
                           onRun={async () => {
                             if (!window.confirm(`Archive the repository "${r.name}"?`)) return;
-                            return (await archiveRepository({ variables: { id: r.id } })).data?.archiveTaskRepository.errors;
+                            return (await archiveRepository({ variables: { id: r.id } })).data?.archiveTaskRepository
+                              .errors;
                           }}
                         >
                           Archive
@@ -229,7 +264,9 @@ export function TasksPage() {
           </Panel>
         </>
       )}
-      {editing?.kind === 'repository' && <RepositoryDrawer repository={editing.repository} onClose={() => setEditing(null)} />}
+      {editing?.kind === 'repository' && (
+        <RepositoryDrawer repository={editing.repository} onClose={() => setEditing(null)} />
+      )}
       {editing?.kind === 'definition' && (
         <DefinitionEditor
           key={editingDefinition?.id ?? 'new'}

@@ -85,17 +85,31 @@ describe('plane model', () => {
     expect(shownStatus(t, { kind: 'stage', index: 0 }, depths)).toBe('complete');
     expect(shownStatus(t, { kind: 'furthest' }, depths)).toBe('failed');
     expect(shownStatus(tile(0, 0, ['complete', 'incomplete', 'queued']), { kind: 'furthest' }, depths)).toBe('queued');
-    expect(shownStatus(tile(0, 0, ['incomplete', 'incomplete', 'incomplete']), { kind: 'furthest' }, depths)).toBe('incomplete');
+    expect(shownStatus(tile(0, 0, ['incomplete', 'incomplete', 'incomplete']), { kind: 'furthest' }, depths)).toBe(
+      'incomplete',
+    );
     expect(shownStatus(tile(0, 0, []), { kind: 'furthest' }, [])).toBe('incomplete');
   });
 
   it('places tiles in cells, leaves holes empty and counts what is shown', () => {
-    const tiles = [tile(0, 0, ['complete']), tile(2, 1, ['failed']), tile(1, 1, ['failed']), tile(null, null, ['queued'], 'loose')];
+    const tiles = [
+      tile(0, 0, ['complete']),
+      tile(2, 1, ['failed']),
+      tile(1, 1, ['failed']),
+      tile(null, null, ['queued'], 'loose'),
+    ];
     const bounds = boundsOf(tiles)!;
     expect(bounds).toEqual({ minX: 0, maxX: 2, minY: 0, maxY: 1 });
     const m = buildPlaneModel(tiles, bounds, { kind: 'stage', index: 0 }, [1]);
     expect(m.nx).toBe(3);
-    expect([...m.codes]).toEqual([statusCode('complete'), EMPTY, EMPTY, EMPTY, statusCode('failed'), statusCode('failed')]);
+    expect([...m.codes]).toEqual([
+      statusCode('complete'),
+      EMPTY,
+      EMPTY,
+      EMPTY,
+      statusCode('failed'),
+      statusCode('failed'),
+    ]);
     expect(m.unplaced).toBe(1);
     expect(m.counts).toMatchObject({ complete: 1, failed: 2, queued: 1 });
     expect(countCells(m, [0, 1, 4, 5])).toMatchObject({ complete: 1, failed: 2 });
