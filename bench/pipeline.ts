@@ -180,18 +180,20 @@ async function latencyRun(script: string, dir: string): Promise<{ p50: number; p
       if (n.n >= KNOWN) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    // The known tiles were processed long ago: record them complete in the stage, then add the stage.
-    const stage = await one<{ id: string }>(
-      s,
-      `INSERT INTO stages (project_id, name, task_definition_id, output_path) VALUES ($1, 's0', $2, $3) RETURNING id`,
-      [project.id, def.id, path.join(dir, 'out-latency')],
-    );
-    await s.query(
-      `INSERT INTO stage_tile_states (stage_id, tile_id, project_id, x, y, z, status)
-       SELECT $1, id, project_id, x, y, z, 'complete' FROM tiles WHERE project_id = $2`,
-      { bind: [stage.id, project.id] },
-    );
-    await s.query(`UPDATE tiles SET propagate = false WHERE project_id = $1`, { bind: [project.id] });
+    // The known tiles were processed long ago: the stage and its complete rows are written in one transaction,
+    // before the scheduler sees the stage.
+    await s.transaction(async (transaction) => {
+      await s.query(`UPDATE tiles SET propagate = false WHERE project_id = $1`, { bind: [project.id], transaction });
+      const [stage] = await s.query<{ id: string }>(
+        `INSERT INTO stages (project_id, name, task_definition_id, output_path) VALUES ($1, 's0', $2, $3) RETURNING id`,
+        { bind: [project.id, def.id, path.join(dir, 'out-latency')], type: QueryTypes.SELECT, transaction },
+      );
+      await s.query(
+        `INSERT INTO stage_tile_states (stage_id, tile_id, project_id, x, y, z, status)
+         SELECT $1, id, project_id, x, y, z, 'complete' FROM tiles WHERE project_id = $2`,
+        { bind: [stage.id, project.id], transaction },
+      );
+    });
     await s.query(`SELECT pg_notify('tileflow_changes', $1)`, { bind: [JSON.stringify({ type: 'topology', projectId: project.id })] });
     await new Promise((r) => setTimeout(r, 2000));
     const latencies: number[] = [];

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
-import { launchChromium, CHROMIUM } from '../test/e2e/browser.js';
+import { launchChromium, CHROMIUM, screenshot } from '../test/e2e/browser.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const TARGET_MS = 300;
@@ -65,7 +65,8 @@ async function main() {
       const file = path.join(out, rel);
       if (!file.startsWith(out + path.sep)) return void res.writeHead(404).end();
       fs.readFile(file).then(
-        (body) => res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body),
+        (body) =>
+          res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body),
         () => res.writeHead(404).end(),
       );
     });
@@ -77,21 +78,40 @@ async function main() {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
     await page.waitForFunction('document.title === "ready"');
-    const result = (await page.evaluate(
-      `window.tilemapBench.run(${JSON.stringify({ size, burst, iterations })})`,
-    )) as { render: Timing[]; burst: Timing[]; devicePixelRatio: number; userAgent: string };
+    const result = (await page.evaluate(`window.tilemapBench.run(${JSON.stringify({ size, burst, iterations })})`)) as {
+      render: Timing[];
+      burst: Timing[];
+      devicePixelRatio: number;
+      userAgent: string;
+    };
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+    // What was measured, for a look: the last plane after its burst.
+    await screenshot(page, 'bench-tilemap-100x100');
 
     // The renderer must have painted what was asked: the whole plane, then exactly the changed cells.
-    for (const t of result.render) if (t.cells !== size * size) throw new Error(`render painted ${t.cells} cells, not ${size * size}`);
-    for (const t of result.burst) if (t.cells !== burst) throw new Error(`burst painted ${t.cells} cells, not ${burst}`);
+    for (const t of result.render)
+      if (t.cells !== size * size) throw new Error(`render painted ${t.cells} cells, not ${size * size}`);
+    for (const t of result.burst)
+      if (t.cells !== burst) throw new Error(`burst painted ${t.cells} cells, not ${burst}`);
 
-    const render = { sync: stats(result.render.map((t) => t.syncMs)), frame: stats(result.render.map((t) => t.frameMs)) };
-    const burstStats = { sync: stats(result.burst.map((t) => t.syncMs)), frame: stats(result.burst.map((t) => t.frameMs)) };
+    const render = {
+      sync: stats(result.render.map((t) => t.syncMs)),
+      frame: stats(result.render.map((t) => t.frameMs)),
+    };
+    const burstStats = {
+      sync: stats(result.burst.map((t) => t.syncMs)),
+      frame: stats(result.burst.map((t) => t.frameMs)),
+    };
     const report = {
       benchmark: 'tilemap',
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, node: process.version, chromium: CHROMIUM, userAgent: result.userAgent, devicePixelRatio: result.devicePixelRatio },
+      machine: {
+        cpus: os.cpus().length,
+        node: process.version,
+        chromium: CHROMIUM,
+        userAgent: result.userAgent,
+        devicePixelRatio: result.devicePixelRatio,
+      },
       plane: { width: size, height: size, tiles: size * size, stages: 3 },
       burstChanges: burst,
       iterations,
@@ -108,10 +128,14 @@ async function main() {
 
     const line = (name: string, s: { sync: ReturnType<typeof stats>; frame: ReturnType<typeof stats> }) =>
       `${name.padEnd(34)} sync median ${String(s.sync.median).padStart(6)} ms  p95 ${String(s.sync.p95).padStart(6)} ms | to frame median ${String(s.frame.median).padStart(6)} ms  p95 ${String(s.frame.p95).padStart(6)} ms  max ${String(s.frame.max).padStart(6)} ms`;
-    console.log(`Tile map, ${size}×${size} plane, ${iterations} iterations, Chromium ${result.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? '?'}:`);
+    console.log(
+      `Tile map, ${size}×${size} plane, ${iterations} iterations, Chromium ${result.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? '?'}:`,
+    );
     console.log(line(`render ${size * size} tiles`, render));
     console.log(line(`apply a burst of ${burst} changes`, burstStats));
-    console.log(`target ≤ ${TARGET_MS} ms (p95 to frame): ${report.withinTarget ? 'met' : 'NOT met'}; written to bench/results/tilemap.json`);
+    console.log(
+      `target ≤ ${TARGET_MS} ms (p95 to frame): ${report.withinTarget ? 'met' : 'NOT met'}; written to bench/results/tilemap.json`,
+    );
     if (!report.withinTarget) process.exitCode = 1;
   } finally {
     await browser.close();

@@ -19,7 +19,9 @@ export interface Proc {
 }
 
 export function startProcess(name: string, script: string, args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [path.join(REPO, script), ...args], {
+  // TILEFLOW_CPU_PROF=DIR writes a V8 CPU profile of each process there when it exits (benchmark analysis).
+  const prof = process.env.TILEFLOW_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TILEFLOW_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, path.join(REPO, script), ...args], {
     env: { ...process.env, TILEFLOW_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

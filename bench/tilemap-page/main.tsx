@@ -68,10 +68,16 @@ function toModel(raw: RawTile[], n: number) {
     relativePath: t.relativePath,
     statuses: t.statuses.map(tileStatus) as TileStatus[],
   }));
-  return buildPlaneModel(views, { minX: 0, maxX: n - 1, minY: 0, maxY: n - 1 }, { kind: 'stage', index: STAGES - 1 }, [1, 2, 3]);
+  return buildPlaneModel(
+    views,
+    { minX: 0, maxX: n - 1, minY: 0, maxY: n - 1 },
+    { kind: 'stage', index: STAGES - 1 },
+    [1, 2, 3],
+  );
 }
 
-const frames = () => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())));
+const frames = () =>
+  new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())));
 
 let root: Root | null = null;
 let painted = 0;
@@ -107,7 +113,8 @@ async function run(o: { size: number; burst: number; iterations: number }) {
     for (const i of picked) {
       const s = plane[i].statuses;
       const before = s[STAGES - 1];
-      s[STAGES - 1] = STATUSES[(STATUSES.indexOf(before) + 1 + Math.floor(rnd() * (STATUSES.length - 1))) % STATUSES.length];
+      s[STAGES - 1] =
+        STATUSES[(STATUSES.indexOf(before) + 1 + Math.floor(rnd() * (STATUSES.length - 1))) % STATUSES.length];
     }
     burst.push(await renderOnce(plane, o.size));
   }

@@ -23,7 +23,7 @@ function Routes({ pathname }: { pathname: string }) {
   if ((m = matchPath('/projects/:id/pipeline', pathname))) return <PipelinePage projectId={m.id} />;
   if ((m = matchPath('/projects/:id/map', pathname))) return <TileMapPage projectId={m.id} />;
   if ((m = matchPath('/projects/:id/charts', pathname))) return <ChartsPage projectId={m.id} />;
-  if ((m = matchPath('/projects/:id/settings', pathname))) return <ProjectEditPage projectId={m.id} />;
+  if ((m = matchPath('/projects/:id/settings', pathname))) return <ProjectEditPage key={m.id} projectId={m.id} />;
   if ((m = matchPath('/stages/:id', pathname))) return <StageDetailPage stageId={m.id} />;
   if (pathname === '/tasks') return <TasksPage />;
   if (pathname === '/workers') return <WorkersPage />;

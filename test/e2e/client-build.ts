@@ -25,8 +25,13 @@ function newestMtime(p: string): number {
 export function ensureClientBuilt(): boolean {
   const index = path.join(repoRoot, 'client', 'dist', 'index.html');
   const built = fs.statSync(index, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  const sources = ['client/src', 'client/index.html', 'client/vite.config.ts', 'shared/src'].map((p) => newestMtime(path.join(repoRoot, p)));
+  const sources = ['client/src', 'client/index.html', 'client/vite.config.ts', 'shared/src'].map((p) =>
+    newestMtime(path.join(repoRoot, p)),
+  );
   if (built > Math.max(...sources)) return false;
-  execFileSync('npm', ['run', 'build', '-w', '@tileflow/client'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync('npm', ['run', 'build', '-w', '@tileflow/client'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   return true;
 }

@@ -14,7 +14,7 @@ import type { StatusCounts } from '@tileflow/shared';
 import { SyntheticAcquisition } from '../../coordinator/src/tools/synth.js';
 import type { Daemon } from '../../worker/src/daemon.js';
 import { startStack, type Stack } from '../stack.js';
-import { launchChromium, screenshot, watchErrors } from './browser.js';
+import { launchChromium, screenshot, screenshotDir, watchErrors } from './browser.js';
 import { ensureClientBuilt } from './client-build.js';
 
 const X = 4;
@@ -33,6 +33,7 @@ let dir: string;
 let flag: string;
 let worker: Daemon;
 let errors: string[];
+let projectId: string;
 
 const OK_SCRIPT = `#!/bin/sh
 # argv: src_path dst_path relative_path tile_name x
@@ -54,19 +55,32 @@ echo "second stage ok for $4"
 
 /** Client-side navigation (no reload): the app's router listens to popstate. */
 async function go(to: string): Promise<void> {
-  await page.evaluate(`history.pushState(null, '', ${JSON.stringify(to)}); dispatchEvent(new PopStateEvent('popstate'));`);
+  await page.evaluate(
+    `history.pushState(null, '', ${JSON.stringify(to)}); dispatchEvent(new PopStateEvent('popstate'));`,
+  );
 }
 
 async function mapCounts(): Promise<StatusCounts & { z: number; revision: number }> {
   const el = page.getByTestId('tilemap');
-  const [counts, z, revision] = await Promise.all([el.getAttribute('data-counts'), el.getAttribute('data-z'), el.getAttribute('data-revision')]);
+  const [counts, z, revision] = await Promise.all([
+    el.getAttribute('data-counts'),
+    el.getAttribute('data-z'),
+    el.getAttribute('data-revision'),
+  ]);
   return { ...(JSON.parse(counts ?? '{}') as StatusCounts), z: Number(z), revision: Number(revision) };
 }
 
-async function stageCounts(projectName: string): Promise<Record<string, StatusCounts & { id: string; isProcessing: boolean }>> {
+async function stageCounts(
+  projectName: string,
+): Promise<Record<string, StatusCounts & { id: string; isProcessing: boolean }>> {
   const r = await stack.graphql<{
-    projects: Array<{ name: string; stages: Array<{ id: string; name: string; isProcessing: boolean; counts: StatusCounts }> }>;
-  }>('{ projects { name stages { id name isProcessing counts { incomplete waiting queued processing complete failed canceled } } } }');
+    projects: Array<{
+      name: string;
+      stages: Array<{ id: string; name: string; isProcessing: boolean; counts: StatusCounts }>;
+    }>;
+  }>(
+    '{ projects { name stages { id name isProcessing counts { incomplete waiting queued processing complete failed canceled } } } }',
+  );
   const p = r.data?.projects.find((x) => x.name === projectName);
   if (!p) throw new Error(`no project ${projectName}: ${JSON.stringify(r)}`);
   return Object.fromEntries(p.stages.map((s) => [s.name, { ...s.counts, id: s.id, isProcessing: s.isProcessing }]));
@@ -82,8 +96,18 @@ async function executionsOf(stageId: string): Promise<number> {
 
 beforeAll(async () => {
   ensureClientBuilt();
+  // This file's screenshots (NN-name.png) from an earlier run, so that the folder shows this run only.
+  for (const f of await fs.readdir(screenshotDir).catch(() => [] as string[])) {
+    if (/^\d\d-.*\.png$/.test(f)) await fs.rm(path.join(screenshotDir, f));
+  }
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tileflow-e2e-'));
-  const acq = new SyntheticAcquisition({ root: path.join(dir, 'acquisition'), format: 'pipeline-json', x: X, y: Y, z: Z });
+  const acq = new SyntheticAcquisition({
+    root: path.join(dir, 'acquisition'),
+    format: 'pipeline-json',
+    x: X,
+    y: Y,
+    z: Z,
+  });
   await acq.writeAll();
   await fs.mkdir(path.join(dir, 'tasks'));
   await fs.writeFile(path.join(dir, 'tasks', 'ok.sh'), OK_SCRIPT, { mode: 0o755 });
@@ -183,15 +207,51 @@ describe('web client', { timeout: 4 * STEP_MS }, () => {
     await page.locator('input[name="roi-maxZ"]').fill('');
     await page.getByRole('button', { name: 'Create project' }).click();
     await page.waitForURL(/\/projects\/[0-9a-f-]+\/pipeline$/);
+    projectId = /\/projects\/([0-9a-f-]+)\/pipeline$/.exec(page.url())![1];
     // The input source records every tile (pushed counts on the input node).
     await expect.poll(() => page.getByTestId('tile-count').textContent(), { timeout: STEP_MS }).toBe(String(TILES));
-    await go(page.url().replace(/\/pipeline$/, '/settings').replace(stack.url, ''));
+    await go(
+      page
+        .url()
+        .replace(/\/pipeline$/, '/settings')
+        .replace(stack.url, ''),
+    );
     await page.locator('[data-testid="input-status"]').waitFor();
     await screenshot(page, '06-project-settings');
   });
 
+  it("duplicates the project, edits the copy's input options with errors beside them, and archives it", async () => {
+    page.on('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Duplicate…' }).click();
+    await page.locator('input[name="duplicateName"]').fill('e2e copy');
+    await page.getByRole('button', { name: 'Duplicate', exact: true }).click();
+    await page.waitForURL((u) => u.pathname.endsWith('/settings') && !u.pathname.includes(projectId));
+    await page.getByRole('heading', { name: 'e2e copy' }).waitFor();
+    // A directory scan needs a pattern: the API says so next to the option.
+    await page.locator('select[name="inputKind"]').selectOption('glob');
+    await page.locator('input[name="skippedZPlanes"]').fill('1, 5-6');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('.field-error[data-field="inputOptions.pattern"]').waitFor();
+    await screenshot(page, '07-project-input-options-error');
+    await page.locator('input[name="option-pattern"]').fill('z*/y*/*/*.tif');
+    await page.locator('input[name="option-stableSeconds"]').fill('0');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    const r = await stack.graphql<{
+      projects: Array<{ name: string; inputKind: string; inputOptions: unknown; skippedZPlanes: number[] }>;
+    }>('{ projects { name inputKind inputOptions skippedZPlanes } }');
+    expect(r.data?.projects.find((p) => p.name === 'e2e copy')).toMatchObject({
+      inputKind: 'GLOB',
+      inputOptions: { pattern: 'z*/y*/*/*.tif', stableSeconds: 0 },
+      skippedZPlanes: [1, 5, 6],
+    });
+    await page.getByRole('button', { name: 'Archive' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    expect(await page.locator('tr[data-project="e2e copy"]').count()).toBe(0);
+  });
+
   it('adds two stages from the graph and pauses the second', async () => {
-    await page.getByRole('link', { name: 'Pipeline' }).click();
+    await go(`/projects/${projectId}/pipeline`);
     await page.getByRole('button', { name: '+ Stage' }).click();
     const drawer = page.getByTestId('stage-drawer');
     await drawer.locator('input[name="stageName"]').fill('first');
@@ -204,7 +264,7 @@ describe('web client', { timeout: 4 * STEP_MS }, () => {
     await drawer.locator('input[name="stageName"]').fill('second');
     await drawer.locator('select[name="taskDefinition"]').selectOption({ label: 'flaky (flaky.sh)' });
     await drawer.locator('input[name="outputPath"]').fill(path.join(dir, 'out', 'second'));
-    await screenshot(page, '07-add-stage');
+    await screenshot(page, '08-add-stage');
     await drawer.getByRole('button', { name: 'Add stage' }).click();
     await page.locator('[data-stage="second"]').waitFor();
 
@@ -230,7 +290,7 @@ describe('web client', { timeout: 4 * STEP_MS }, () => {
     // The plane was fetched again on planesChanged pushes, in the same document.
     expect(after.revision).toBeGreaterThan(before.revision);
     expect(await page.evaluate('window.__tileflowE2E')).toBe('same document');
-    await screenshot(page, '08-tile-map');
+    await screenshot(page, '09-tile-map');
 
     // The last plane, through the plane slider.
     await page.getByRole('slider', { name: 'Plane' }).fill(String(Z - 1));
@@ -250,22 +310,26 @@ describe('web client', { timeout: 4 * STEP_MS }, () => {
     expect(await executionsOf(stages.second.id)).toBe(0);
     const second = page.getByRole('progressbar', { name: 'second: tiles complete' });
     expect(await second.getAttribute('aria-valuenow')).toBe('0');
-    await screenshot(page, '09-pipeline');
+    await screenshot(page, '10-pipeline');
   });
 
   it('resumes the stage, which fails, and resubmits failed tiles by box selection', async () => {
     await fs.writeFile(flag, 'fail\n');
     await page.getByTestId('resume-stage-second').click();
     await page.locator('[data-stage="second"][data-processing="true"]').waitFor();
-    await expect.poll(async () => (await stageCounts('e2e acquisition')).second.failed, { timeout: STEP_MS }).toBe(TILES);
+    await expect
+      .poll(async () => (await stageCounts('e2e acquisition')).second.failed, { timeout: STEP_MS })
+      .toBe(TILES);
 
     await page.getByRole('link', { name: 'Tile map' }).click();
     await page.getByLabel('Stage shown').selectOption({ label: 'second' });
     await page.getByRole('slider', { name: 'Plane' }).fill('0');
-    await expect.poll(async () => {
-      const c = await mapCounts();
-      return [c.z, c.failed];
-    }).toEqual([0, PER_PLANE]);
+    await expect
+      .poll(async () => {
+        const c = await mapCounts();
+        return [c.z, c.failed];
+      })
+      .toEqual([0, PER_PLANE]);
 
     // Drag a rectangle over the whole plane.
     await fs.rm(flag);
@@ -280,7 +344,7 @@ describe('web client', { timeout: 4 * STEP_MS }, () => {
     expect(await stack_.getAttribute('data-selected')).toBe(String(PER_PLANE));
     const resubmit = page.getByTestId('resubmit-failed-selection');
     expect(await resubmit.textContent()).toBe(`Resubmit failed (${PER_PLANE})`);
-    await screenshot(page, '10-tile-map-selection');
+    await screenshot(page, '11-tile-map-selection');
     await resubmit.click();
     await expect.poll(async () => (await mapCounts()).complete, { timeout: STEP_MS }).toBe(PER_PLANE);
     // Only the selected plane was resubmitted.
@@ -288,7 +352,7 @@ describe('web client', { timeout: 4 * STEP_MS }, () => {
     expect(stages.second).toMatchObject({ complete: PER_PLANE, failed: TILES - PER_PLANE });
   });
 
-  it('shows a failed tile\'s history and log, then resubmits the remaining failed tiles', async () => {
+  it("shows a failed tile's history and log, then resubmits the remaining failed tiles", async () => {
     await page.getByRole('link', { name: 'Pipeline' }).click();
     await page.locator('[data-stage="second"] a.node-title').click();
     await page.getByRole('heading', { name: 'second' }).waitFor();
@@ -300,14 +364,18 @@ describe('web client', { timeout: 4 * STEP_MS }, () => {
     await history.locator('tr[data-execution-status="failed"]').waitFor();
     await history.getByRole('tab', { name: 'stderr' }).click();
     await expect.poll(() => history.getByLabel('stderr log').textContent()).toContain('failing on purpose');
-    await screenshot(page, '11-stage-detail');
+    await screenshot(page, '12-stage-detail');
 
     await page.getByTestId('resubmit-failed').click();
-    await expect.poll(async () => (await stageCounts('e2e acquisition')).second.complete, { timeout: STEP_MS }).toBe(TILES);
-    await expect.poll(() => page.getByRole('progressbar', { name: 'Tiles complete' }).getAttribute('aria-valuenow')).toBe(String(TILES));
+    await expect
+      .poll(async () => (await stageCounts('e2e acquisition')).second.complete, { timeout: STEP_MS })
+      .toBe(TILES);
+    await expect
+      .poll(() => page.getByRole('progressbar', { name: 'Tiles complete' }).getAttribute('aria-valuenow'))
+      .toBe(String(TILES));
   });
 
-  it('changes a worker\'s capacity', async () => {
+  it("changes a worker's capacity", async () => {
     await go('/workers');
     const row = page.locator(`tr[data-worker="${WORKER}"]`);
     await row.waitFor();
@@ -315,29 +383,29 @@ describe('web client', { timeout: 4 * STEP_MS }, () => {
     await row.locator('input[name="localCapacity"]').fill('3');
     await row.getByRole('button', { name: 'Set' }).click();
     await page.locator(`tr[data-worker="${WORKER}"][data-local-capacity="3"]`).waitFor();
-    const r = await stack.graphql<{ workers: Array<{ name: string; localCapacity: number }> }>('{ workers { name localCapacity } }');
+    const r = await stack.graphql<{ workers: Array<{ name: string; localCapacity: number }> }>(
+      '{ workers { name localCapacity } }',
+    );
     expect(r.data?.workers.find((w) => w.name === WORKER)?.localCapacity).toBe(3);
     // The API refuses a negative capacity; its message shows next to the input.
     await row.locator('input[name="localCapacity"]').fill('-1');
     await row.getByRole('button', { name: 'Set' }).click();
     expect(await row.locator('.field-error[data-field="localCapacity"]').textContent()).toMatch(/must be 0 or more/);
-    await screenshot(page, '12-workers');
+    await screenshot(page, '13-workers');
     expect(worker).toBeTruthy();
   });
 
   it('shows the charts, the project list and the dashboard, then signs out', async () => {
-    const projects = await stack.graphql<{ projects: Array<{ id: string; name: string }> }>('{ projects { id name } }');
-    const id = projects.data!.projects.find((p) => p.name === 'e2e acquisition')!.id;
-    await go(`/projects/${id}/charts`);
+    await go(`/projects/${projectId}/charts`);
     await page.getByTestId('charts').waitFor();
     await page.getByRole('img', { name: 'Throughput' }).waitFor();
-    await screenshot(page, '13-charts');
+    await screenshot(page, '14-charts');
     await go('/projects');
     await page.locator('tr[data-project="e2e acquisition"]').waitFor();
-    await screenshot(page, '14-projects');
+    await screenshot(page, '15-projects');
     await go('/');
     await page.locator('[data-testid="active-projects"] tr[data-project="e2e acquisition"]').waitFor();
-    await screenshot(page, '15-dashboard');
+    await screenshot(page, '16-dashboard');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     expect(await page.evaluate('localStorage.getItem("tileflow.token")')).toBeNull();

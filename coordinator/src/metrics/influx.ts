@@ -106,11 +106,19 @@ export function createMetrics(influx: ServicesConfig['influx']): Metrics {
     });
     return ready;
   };
+  // InfluxDB keeps one point per series and timestamp: two executions of a stage finishing in the same millisecond
+  // would overwrite each other. Points are written in nanoseconds with a distinct sub-millisecond part (a counter
+  // starting at a random value, so that two coordinator processes rarely pick the same one).
+  let sequence = Math.floor(Math.random() * 1_000_000);
+  const nanos = (at: Date | undefined): string => {
+    sequence = (sequence + 1) % 1_000_000;
+    return String(BigInt((at ?? new Date()).getTime()) * 1_000_000n + BigInt(sequence));
+  };
   const write = async (points: IPoint[]) => {
     if (points.length === 0) return;
     await ensureDatabase();
     for (let i = 0; i < points.length; i += 5000) {
-      await client.writePoints(points.slice(i, i + 5000), { precision: 'ms' });
+      await client.writePoints(points.slice(i, i + 5000), { precision: 'n' });
     }
   };
 
@@ -139,7 +147,7 @@ export function createMetrics(influx: ServicesConfig['influx']): Metrics {
               exit_code: e.exitCode,
             }),
           },
-          timestamp: e.at ?? new Date(),
+          timestamp: nanos(e.at),
         })),
       );
     },
@@ -156,7 +164,7 @@ export function createMetrics(influx: ServicesConfig['influx']): Metrics {
             cluster_capacity: w.clusterCapacity,
             load_average: w.loadAverage,
           }),
-          timestamp: w.at ?? new Date(),
+          timestamp: nanos(w.at),
         })),
       );
     },

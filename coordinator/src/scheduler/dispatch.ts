@@ -149,7 +149,7 @@ export async function dispatchStage(
       `SELECT s.tile_id::text, s.attempts, t.relative_path, t.tile_name, t.x, t.y, t.z, t.step_x, t.step_y, t.step_z
        FROM stage_tile_states s JOIN tiles t ON t.id = s.tile_id
        WHERE s.stage_id = $1 AND s.status = 'incomplete' AND (s.next_attempt_at IS NULL OR s.next_attempt_at <= now())
-       ORDER BY s.z, s.y, s.x LIMIT $2 FOR UPDATE OF s SKIP LOCKED`,
+       ORDER BY s.z, s.y, s.x LIMIT $2 FOR NO KEY UPDATE OF s SKIP LOCKED`,
       { bind: [stage.id, room], type: QueryTypes.SELECT, transaction: t },
     );
     if (rows.length === 0) return [];

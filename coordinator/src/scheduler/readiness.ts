@@ -223,12 +223,12 @@ export async function propagateProject(
       const sources = parent
         ? await sequelize.query<SourceTile>(
             `SELECT tile_id::text, x, y, z FROM stage_tile_states WHERE stage_id = $1 AND propagate
-             LIMIT $2 FOR UPDATE SKIP LOCKED`,
+             LIMIT $2 FOR NO KEY UPDATE SKIP LOCKED`,
             { bind: [parent.id, batchSize], type: QueryTypes.SELECT, transaction: t },
           )
         : await sequelize.query<SourceTile>(
             `SELECT id::text AS tile_id, x, y, z FROM tiles WHERE project_id = $1 AND propagate
-             LIMIT $2 FOR UPDATE SKIP LOCKED`,
+             LIMIT $2 FOR NO KEY UPDATE SKIP LOCKED`,
             { bind: [project.id, batchSize], type: QueryTypes.SELECT, transaction: t },
           );
       if (sources.length === 0) return;

@@ -465,7 +465,10 @@ export function DuplicateDrawer(props: { project: { id: string; name: string }; 
     try {
       const r = (await duplicate({ variables: { id: props.project.id, name } })).data?.duplicateProject;
       setErrors(r?.errors ?? null);
-      if (r?.project) navigate(`/projects/${r.project.id}/settings`);
+      if (r?.project) {
+        props.onClose();
+        navigate(`/projects/${r.project.id}/settings`);
+      }
     } catch (err) {
       setFailure(errorMessage(err));
     }

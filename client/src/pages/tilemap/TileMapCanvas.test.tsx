@@ -26,7 +26,9 @@ function recordingContext() {
 
 function plane(nx: number, ny: number, status: (x: number, y: number) => TileStatus): PlaneTileView[] {
   const tiles: PlaneTileView[] = [];
-  for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) tiles.push({ tileId: `${x}-${y}`, x, y, relativePath: `y${y}/x${x}`, statuses: [status(x, y)] });
+  for (let y = 0; y < ny; y++)
+    for (let x = 0; x < nx; x++)
+      tiles.push({ tileId: `${x}-${y}`, x, y, relativePath: `y${y}/x${x}`, statuses: [status(x, y)] });
   return tiles;
 }
 
@@ -36,12 +38,25 @@ const choice = { kind: 'stage', index: 0 } as const;
 describe('TileMapCanvas: pointer', () => {
   // 10 × 5 tiles in 400 px: 40-px cells, the canvas at the page's origin (jsdom rects are 0).
   const C = 40;
-  const model = buildPlaneModel(plane(10, 5, () => 'incomplete'), bounds(10, 5), choice, [1]);
+  const model = buildPlaneModel(
+    plane(10, 5, () => 'incomplete'),
+    bounds(10, 5),
+    choice,
+    [1],
+  );
 
   it('reports a click on a tile as that cell', () => {
     const onCellClick = vi.fn();
     const onBoxSelect = vi.fn();
-    render(<TileMapCanvas model={model} selected={new Set()} width={400} onCellClick={onCellClick} onBoxSelect={onBoxSelect} />);
+    render(
+      <TileMapCanvas
+        model={model}
+        selected={new Set()}
+        width={400}
+        onCellClick={onCellClick}
+        onBoxSelect={onBoxSelect}
+      />,
+    );
     const overlay = screen.getByRole('img');
     fireEvent.mouseDown(overlay, { clientX: 3 * C + 5, clientY: 2 * C + 5, button: 0 });
     fireEvent.mouseUp(window, { clientX: 3 * C + 6, clientY: 2 * C + 7 });
@@ -52,7 +67,15 @@ describe('TileMapCanvas: pointer', () => {
   it('turns a drag into the cells of its rectangle, ended outside the canvas too', () => {
     const onCellClick = vi.fn();
     const onBoxSelect = vi.fn();
-    render(<TileMapCanvas model={model} selected={new Set()} width={400} onCellClick={onCellClick} onBoxSelect={onBoxSelect} />);
+    render(
+      <TileMapCanvas
+        model={model}
+        selected={new Set()}
+        width={400}
+        onCellClick={onCellClick}
+        onBoxSelect={onBoxSelect}
+      />,
+    );
     const overlay = screen.getByRole('img');
     fireEvent.mouseDown(overlay, { clientX: C + 9, clientY: C + 9, button: 0 });
     fireEvent.mouseMove(window, { clientX: 100, clientY: 70 });
@@ -73,7 +96,9 @@ describe('TileMapCanvas: pointer', () => {
   it('adds to the selection with shift, and reports hover positions', () => {
     const onBoxSelect = vi.fn();
     const onHover = vi.fn();
-    render(<TileMapCanvas model={model} selected={new Set([0])} width={400} onBoxSelect={onBoxSelect} onHover={onHover} />);
+    render(
+      <TileMapCanvas model={model} selected={new Set([0])} width={400} onBoxSelect={onBoxSelect} onHover={onHover} />,
+    );
     const overlay = screen.getByRole('img');
     fireEvent.mouseMove(overlay, { clientX: 2 * C + 13, clientY: 5 });
     expect(onHover).toHaveBeenLastCalledWith(2, { x: 2 * C + 13, y: 5 });
@@ -89,7 +114,12 @@ describe('TileMapCanvas: pointer', () => {
   });
 
   it('exposes the counts of the plane for tests and tools', () => {
-    const m = buildPlaneModel(plane(4, 1, (x) => (x === 0 ? 'failed' : 'complete')), bounds(4, 1), choice, [1]);
+    const m = buildPlaneModel(
+      plane(4, 1, (x) => (x === 0 ? 'failed' : 'complete')),
+      bounds(4, 1),
+      choice,
+      [1],
+    );
     render(<TileMapCanvas model={m} selected={new Set()} width={400} data={{ z: 7 }} />);
     const stack = screen.getByTestId('tilemap');
     expect(JSON.parse(stack.dataset.counts!)).toMatchObject({ failed: 1, complete: 3 });
@@ -120,8 +150,19 @@ describe('TileMapCanvas: painting', () => {
 
     // A burst of 1,000 changes: 1,000 rects, in the new colours.
     base.rects.length = 0;
-    const changed = tiles.map((t, i) => (i % 10 === 0 ? { ...t, statuses: [(i % 20 === 0 ? 'complete' : 'failed') as TileStatus] } : t));
-    act(() => rerender(<TileMapCanvas model={buildPlaneModel(changed, bounds(100, 100), choice, [1])} selected={new Set()} width={800} onPaint={onPaint} />));
+    const changed = tiles.map((t, i) =>
+      i % 10 === 0 ? { ...t, statuses: [(i % 20 === 0 ? 'complete' : 'failed') as TileStatus] } : t,
+    );
+    act(() =>
+      rerender(
+        <TileMapCanvas
+          model={buildPlaneModel(changed, bounds(100, 100), choice, [1])}
+          selected={new Set()}
+          width={800}
+          onPaint={onPaint}
+        />,
+      ),
+    );
     expect(onPaint).toHaveBeenLastCalledWith(1000);
     expect(base.rects).toHaveLength(1000);
     expect(base.rects.filter((r) => r.style === STATUS_COLORS.complete)).toHaveLength(500);
@@ -132,7 +173,12 @@ describe('TileMapCanvas: painting', () => {
 
   it('drawCells repaints nothing when nothing changed', () => {
     const { ctx, rects } = recordingContext();
-    const m = buildPlaneModel(plane(3, 3, () => 'complete'), bounds(3, 3), choice, [1]);
+    const m = buildPlaneModel(
+      plane(3, 3, () => 'complete'),
+      bounds(3, 3),
+      choice,
+      [1],
+    );
     const layout = { ...bounds(3, 3), nx: 3, ny: 3, cell: 10, gap: 1, width: 30, height: 30 };
     expect(drawCells(ctx, layout, m.codes, m.codes.slice())).toBe(0);
     expect(rects).toHaveLength(0);

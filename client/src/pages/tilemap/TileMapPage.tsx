@@ -131,7 +131,12 @@ export function TileMapPage(props: { projectId: string }) {
   const stageNames = stageIds.map((id) => nameById.get(id) ?? '?');
 
   // The stage that box-select actions apply to: the one shown, else the chosen one, else the one with most failures.
-  const selectedTiles = model ? [...selected].map((c) => model.tileAt[c]).filter((i) => i >= 0).map((i) => model.tiles[i]) : [];
+  const selectedTiles = model
+    ? [...selected]
+        .map((c) => model.tileAt[c])
+        .filter((i) => i >= 0)
+        .map((i) => model.tiles[i])
+    : [];
   const failedIn = (index: number) => selectedTiles.filter((t) => t.statuses[index] === TileStatus.Failed).length;
   let defaultActionIndex = choice.kind === 'stage' ? choice.index : 0;
   if (choice.kind === 'furthest') {
@@ -141,7 +146,8 @@ export function TileMapPage(props: { projectId: string }) {
     });
     defaultActionIndex = best;
   }
-  const actionIndex = actionStage && stageIds.includes(actionStage) ? stageIds.indexOf(actionStage) : defaultActionIndex;
+  const actionIndex =
+    actionStage && stageIds.includes(actionStage) ? stageIds.indexOf(actionStage) : defaultActionIndex;
   const actionStageId = stageIds[actionIndex];
   const failedSelected = selectedTiles.filter((t) => t.statuses[actionIndex] === TileStatus.Failed);
 
@@ -149,7 +155,9 @@ export function TileMapPage(props: { projectId: string }) {
     if (!actionStageId) return [{ field: 'stageId', message: 'Add a stage first' }];
     const r = (await resubmit({ variables: { stageId: actionStageId, tileIds } })).data?.resubmitTiles;
     if (r && r.errors.length === 0) {
-      setNotice(`${r.count} tile${r.count === 1 ? '' : 's'} resubmitted in ${nameById.get(actionStageId) ?? 'the stage'}`);
+      setNotice(
+        `${r.count} tile${r.count === 1 ? '' : 's'} resubmitted in ${nameById.get(actionStageId) ?? 'the stage'}`,
+      );
       setSelected(new Set());
     }
     return r?.errors;
@@ -210,7 +218,10 @@ export function TileMapPage(props: { projectId: string }) {
                 ›
               </button>
               <span className="plane-label" data-testid="plane-label">
-                z = <strong>{z}</strong> <span className="muted">({planeIndex + 1} of {planes.length})</span>
+                z = <strong>{z}</strong>{' '}
+                <span className="muted">
+                  ({planeIndex + 1} of {planes.length})
+                </span>
                 {project.skippedZPlanes.includes(z ?? NaN) && <span className="warn-text"> · skipped plane</span>}
               </span>
             </div>
@@ -268,7 +279,9 @@ export function TileMapPage(props: { projectId: string }) {
                 </div>
               )}
               {model && model.unplaced > 0 && (
-                <p className="muted small">{model.unplaced} items of this plane have no lattice position and are not drawn (see the table).</p>
+                <p className="muted small">
+                  {model.unplaced} items of this plane have no lattice position and are not drawn (see the table).
+                </p>
               )}
               <p className="muted small legend">
                 {TILE_STATUSES.map((s) => (
@@ -276,16 +289,25 @@ export function TileMapPage(props: { projectId: string }) {
                     <span className="dot" style={{ background: STATUS_COLORS[s] }} /> {statusLabel(s)}
                   </span>
                 ))}
-                <span className="legend-hint">Click a tile for details; drag a rectangle to select tiles (Shift adds).</span>
+                <span className="legend-hint">
+                  Click a tile for details; drag a rectangle to select tiles (Shift adds).
+                </span>
               </p>
             </div>
             <aside className="tilemap-side">
               {selected.size > 0 && model ? (
-                <Panel title={`${selected.size} tile${selected.size === 1 ? '' : 's'} selected`} testId="selection-panel">
+                <Panel
+                  title={`${selected.size} tile${selected.size === 1 ? '' : 's'} selected`}
+                  testId="selection-panel"
+                >
                   <StatusCounts counts={countCells(model, selected)} />
                   <label className="inline-field">
                     <span>In stage</span>
-                    <select aria-label="Stage to act on" value={actionStageId ?? ''} onChange={(e) => setActionStage(e.target.value)}>
+                    <select
+                      aria-label="Stage to act on"
+                      value={actionStageId ?? ''}
+                      onChange={(e) => setActionStage(e.target.value)}
+                    >
                       {stageIds.map((id, i) => (
                         <option key={id} value={id}>
                           {stageNames[i]}
@@ -319,7 +341,8 @@ export function TileMapPage(props: { projectId: string }) {
                         {focusTile.statuses.map((s, i) => (
                           <li key={i}>
                             <span className="dot" style={{ background: STATUS_COLORS[s] }} />{' '}
-                            <Link to={`/stages/${stageIds[i]}?tile=${focusTile.tileId}`}>{stageNames[i]}</Link>: {statusLabel(s)}
+                            <Link to={`/stages/${stageIds[i]}?tile=${focusTile.tileId}`}>{stageNames[i]}</Link>:{' '}
+                            {statusLabel(s)}
                           </li>
                         ))}
                       </ul>
@@ -328,7 +351,9 @@ export function TileMapPage(props: { projectId: string }) {
                 </Panel>
               ) : (
                 <Panel title="Selection">
-                  <p className="muted small">Click a tile to see its status in every stage, or drag over tiles to act on several.</p>
+                  <p className="muted small">
+                    Click a tile to see its status in every stage, or drag over tiles to act on several.
+                  </p>
                 </Panel>
               )}
               {notice && (
@@ -338,7 +363,10 @@ export function TileMapPage(props: { projectId: string }) {
               )}
             </aside>
           </div>
-          <details className="plane-table-details" onToggle={(e) => setShowTable((e.target as HTMLDetailsElement).open)}>
+          <details
+            className="plane-table-details"
+            onToggle={(e) => setShowTable((e.target as HTMLDetailsElement).open)}
+          >
             <summary>Plane as a table ({shown?.tiles.length ?? 0} tiles)</summary>
             {showTable && model && <PlaneTable model={model} stageNames={stageNames} />}
           </details>

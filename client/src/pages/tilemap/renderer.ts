@@ -12,7 +12,11 @@ const FULL_REDRAW_SHARE = 0.5;
  * Sizes a canvas for a layout at the device's pixel ratio; returns its context scaled to CSS pixels. The tiles'
  * canvas is opaque (`alpha: false`, cheaper to composite); the overlay must be transparent.
  */
-export function prepareCanvas(canvas: HTMLCanvasElement, layout: GridLayout, alpha = false): CanvasRenderingContext2D | null {
+export function prepareCanvas(
+  canvas: HTMLCanvasElement,
+  layout: GridLayout,
+  alpha = false,
+): CanvasRenderingContext2D | null {
   const dpr = typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1;
   const w = Math.max(1, Math.round(layout.width * dpr));
   const h = Math.max(1, Math.round(layout.height * dpr));

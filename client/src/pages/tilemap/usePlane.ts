@@ -44,7 +44,11 @@ export function usePlane(projectId: string, z: number | null, revision: number) 
           const key = `${w.projectId}:${w.z}:${w.revision}`;
           if (!alive.current || w.z === null || done.current === key) return;
           try {
-            const { data } = await client.query({ query: PlaneDocument, variables: { id: w.projectId, z: w.z }, fetchPolicy: 'no-cache' });
+            const { data } = await client.query({
+              query: PlaneDocument,
+              variables: { id: w.projectId, z: w.z },
+              fetchPolicy: 'no-cache',
+            });
             done.current = key;
             if (!alive.current) return;
             const p = data?.project;

@@ -2,7 +2,12 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
 import { UnreachableCaseError, WorkerStatus } from '@tileflow/shared';
 import { workerStatus as workerStatusOf } from '../../api/enums';
-import { RemoveWorkerDocument, UpdateWorkerDocument, WorkersDocument, type WorkerFieldsFragment } from '../../api/generated';
+import {
+  RemoveWorkerDocument,
+  UpdateWorkerDocument,
+  WorkersDocument,
+  type WorkerFieldsFragment,
+} from '../../api/generated';
 import { formatAgo, formatNumber } from '../../components/format';
 import { ActionButton, ActionError, FieldMessage, errorMessage, type FieldErrorList } from '../../components/forms';
 import { useNow } from '../../components/hooks';
@@ -43,14 +48,17 @@ function CapacityForm(props: { worker: WorkerFieldsFragment }) {
     const c = Number(cluster);
     // Only what cannot be sent is checked here; ranges are the API's to judge (its errors show beside the inputs).
     const local_: Array<{ field: string; message: string }> = [];
-    if (local.trim() === '' || !Number.isFinite(l)) local_.push({ field: 'localCapacity', message: 'a number of work units' });
-    if (cluster.trim() === '' || !Number.isFinite(c)) local_.push({ field: 'clusterCapacity', message: 'a number of work units' });
+    if (local.trim() === '' || !Number.isFinite(l))
+      local_.push({ field: 'localCapacity', message: 'a number of work units' });
+    if (cluster.trim() === '' || !Number.isFinite(c))
+      local_.push({ field: 'clusterCapacity', message: 'a number of work units' });
     if (local_.length) {
       setErrors(local_);
       return;
     }
     try {
-      const r = (await update({ variables: { id: w.id, input: { localCapacity: l, clusterCapacity: c } } })).data?.updateWorker;
+      const r = (await update({ variables: { id: w.id, input: { localCapacity: l, clusterCapacity: c } } })).data
+        ?.updateWorker;
       setErrors(r?.errors ?? null);
       if (r?.worker) {
         setLocal(String(r.worker.localCapacity));
@@ -65,11 +73,23 @@ function CapacityForm(props: { worker: WorkerFieldsFragment }) {
     <form className="capacity-form" onSubmit={submit} aria-label={`Capacity of ${w.name}`}>
       <label>
         <span className="sr-only">Local capacity of {w.name}</span>
-        <input name="localCapacity" inputMode="decimal" value={local} onChange={(e) => (setLocal(e.target.value), setSaved(false))} title="Local capacity (work units)" />
+        <input
+          name="localCapacity"
+          inputMode="decimal"
+          value={local}
+          onChange={(e) => (setLocal(e.target.value), setSaved(false))}
+          title="Local capacity (work units)"
+        />
       </label>
       <label>
         <span className="sr-only">Cluster capacity of {w.name}</span>
-        <input name="clusterCapacity" inputMode="decimal" value={cluster} onChange={(e) => (setCluster(e.target.value), setSaved(false))} title="Cluster capacity (work units)" />
+        <input
+          name="clusterCapacity"
+          inputMode="decimal"
+          value={cluster}
+          onChange={(e) => (setCluster(e.target.value), setSaved(false))}
+          title="Cluster capacity (work units)"
+        />
       </label>
       <button type="submit" className="btn btn-small" disabled={!dirty || loading}>
         Set
@@ -95,10 +115,15 @@ export function WorkersPage() {
 
   return (
     <div className="page">
-      <PageHeader title="Workers" subtitle="Daemons that run tasks locally or submit them to a cluster. Capacities are in work units." />
+      <PageHeader
+        title="Workers"
+        subtitle="Daemons that run tasks locally or submit them to a cluster. Capacities are in work units."
+      />
       {error && <QueryError error={error} retry={() => void refetch()} />}
       {loading && !data && <Loading what="workers" />}
-      {data && workers.length === 0 && <Empty>No worker has registered yet. Start one with the worker daemon on a machine that sees the data.</Empty>}
+      {data && workers.length === 0 && (
+        <Empty>No worker has registered yet. Start one with the worker daemon on a machine that sees the data.</Empty>
+      )}
       {workers.length > 0 && (
         <table className="table workers-table" data-testid="workers">
           <thead>
@@ -145,7 +170,11 @@ export function WorkersPage() {
                     <LoadBar value={w.localLoad} max={w.localCapacity} label={`${w.name} local load`} />
                   </td>
                   <td>
-                    {w.clusterCapacity > 0 ? <LoadBar value={w.clusterLoad} max={w.clusterCapacity} label={`${w.name} cluster load`} /> : <span className="muted">—</span>}
+                    {w.clusterCapacity > 0 ? (
+                      <LoadBar value={w.clusterLoad} max={w.clusterCapacity} label={`${w.name} cluster load`} />
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
                   </td>
                   <td>
                     <CapacityForm key={`${w.localCapacity}/${w.clusterCapacity}`} worker={w} />
@@ -170,7 +199,12 @@ export function WorkersPage() {
                         Undrain
                       </ActionButton>
                     ) : (
-                      <ActionButton small disabled={gone} title="Finish running tasks, take no new ones" onRun={() => set(w, { draining: true })}>
+                      <ActionButton
+                        small
+                        disabled={gone}
+                        title="Finish running tasks, take no new ones"
+                        onRun={() => set(w, { draining: true })}
+                      >
                         Drain
                       </ActionButton>
                     )}

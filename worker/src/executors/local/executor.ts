@@ -44,9 +44,28 @@ export async function checkScript(script: string): Promise<{ reason: FailureReas
   return null;
 }
 
+/** How long a script found runnable is trusted before it is checked again (thousands of runs a minute share it). */
+const SCRIPT_CHECK_TTL_MS = 2000;
+
 export function createLocalExecutor(events: ExecutorEvents, options: LocalExecutorOptions = {}): Executor {
   const grace = (options.killGraceSeconds ?? 5) * 1000;
   const active = new Map<string, Active>();
+  const scriptOk = new Map<string, number>();
+  const madeDirs = new Set<string>();
+  const ensureDir = async (dir: string) => {
+    if (madeDirs.has(dir)) return;
+    await fs.mkdir(dir, { recursive: true });
+    if (madeDirs.size > 10_000) madeDirs.clear();
+    madeDirs.add(dir);
+  };
+  const check = async (script: string) => {
+    const until = scriptOk.get(script);
+    if (until !== undefined && until > Date.now()) return null;
+    const bad = await checkScript(script);
+    if (bad) scriptOk.delete(script);
+    else scriptOk.set(script, Date.now() + SCRIPT_CHECK_TTL_MS);
+    return bad;
+  };
   let launcher: Launcher;
   let closed = false;
 
@@ -68,6 +87,9 @@ export function createLocalExecutor(events: ExecutorEvents, options: LocalExecut
         events.started(e.id, a.startedAt);
         break;
       case 'error':
+        // A folder or script may have gone since it was cached: check everything again from now on.
+        madeDirs.clear();
+        scriptOk.clear();
         finish(e.id, {
           ending: 'failed-to-start',
           exitCode: null,
@@ -138,7 +160,7 @@ export function createLocalExecutor(events: ExecutorEvents, options: LocalExecut
   return {
     target: ExecutionTarget.Local,
     async start(run) {
-      const bad = await checkScript(run.argv[0]);
+      const bad = await check(run.argv[0]);
       active.set(run.executionId, { run, startedAt: null });
       if (bad) {
         finish(run.executionId, {
@@ -151,9 +173,9 @@ export function createLocalExecutor(events: ExecutorEvents, options: LocalExecut
         });
         return {};
       }
-      await fs.mkdir(path.dirname(run.stdoutPath), { recursive: true });
-      await fs.mkdir(path.dirname(run.stderrPath), { recursive: true });
-      await fs.mkdir(run.cwd, { recursive: true });
+      await ensureDir(path.dirname(run.stdoutPath));
+      await ensureDir(path.dirname(run.stderrPath));
+      await ensureDir(run.cwd);
       const a = active.get(run.executionId);
       if (!a) return {};
       if (run.timeoutSeconds) a.timer = setTimeout(() => signal(run.executionId, 'timeout'), run.timeoutSeconds * 1000);

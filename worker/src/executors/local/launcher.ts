@@ -5,6 +5,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
+import { scriptEnvironment } from '../environment.js';
 
 export interface SpawnRequest {
   id: string;
@@ -45,7 +46,11 @@ export function startLauncher(
   python = process.env.TILEFLOW_PYTHON ?? 'python3',
   script = LAUNCHER_SCRIPT,
 ): Launcher {
-  const child: ChildProcessWithoutNullStreams = spawn(python, ['-u', script], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // The launcher's environment is what every script inherits: the worker's, without its secrets.
+  const child: ChildProcessWithoutNullStreams = spawn(python, ['-u', script], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: scriptEnvironment(process.env),
+  });
   let closing = false;
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {

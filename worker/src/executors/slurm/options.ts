@@ -61,12 +61,8 @@ export function readSlurmExecutorOptions(env: EnvReader = new EnvReader()): Slur
 const RESERVED_OPTIONS = ['output', 'error', 'job-name', 'chdir', 'array', 'parsable', 'wrap', 'open-mode'];
 const RESERVED_SHORT = new Set(['o', 'e', 'J', 'D', 'a']);
 
-/** Names of variables that are not passed on to jobs: the controller would keep them in its state files. */
-export const SECRET_ENV_NAME = /PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE_KEY|API_KEY/i;
-
-export function jobEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !SECRET_ENV_NAME.test(name)));
-}
+/** Jobs get the worker's environment without its secrets (shared with the local executor). */
+export { SECRET_ENV_NAME, scriptEnvironment as jobEnvironment } from '../environment.js';
 
 /** The time limit in minutes: the cluster option, else the run's timeout rounded up, else none. */
 export function timeLimitMinutes(options: ClusterOptions, timeoutSeconds: number | null): number | null {
