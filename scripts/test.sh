@@ -20,7 +20,7 @@ if npm run --silent lint && npx --no-install tsc -p test/tsconfig.json; then
   log "lint: passed"
 else
   lint_failed=1
-  log "lint: FAILED (see above; \`npm run format\` fixes formatting)"
+  log "lint: FAILED (see above; \`npm run format\` fixes what prettier reports)"
 fi
 
 log "vitest"

@@ -11,6 +11,7 @@ import { readCoordinatorConfig, type CoordinatorConfig } from '../coordinator/sr
 import { createCoordinator } from '../coordinator/src/coordinator.js';
 import { createDaemon, type Daemon } from '../worker/src/daemon.js';
 import { createLocalExecutor } from '../worker/src/executors/local/executor.js';
+import { createSlurmExecutor } from '../worker/src/executors/slurm/index.js';
 import { createCoordinatorApi } from '../worker/src/reporting/api.js';
 import { createTestDatabase, randomQueuePrefix } from './helpers.js';
 import { logger } from './pipeline-kit.js';
@@ -27,7 +28,8 @@ export interface Stack {
   signIn(username?: string, password?: string): Promise<string>;
   /** POSTs a GraphQL operation with the admin's token (or the one given; null = anonymous). */
   graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }>;
-  startWorker(o?: { name?: string; localCapacity?: number }): Promise<Daemon>;
+  /** A worker daemon over HTTP; with clusterCapacity > 0 it also submits to the project's SLURM. */
+  startWorker(o?: { name?: string; localCapacity?: number; clusterCapacity?: number }): Promise<Daemon>;
   close(): Promise<void>;
 }
 
@@ -105,7 +107,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
           token: workerToken,
           name: o.name ?? `w-${secret().slice(0, 6)}`,
           localCapacity: o.localCapacity ?? 2,
-          clusterCapacity: 0,
+          clusterCapacity: o.clusterCapacity ?? 0,
           heartbeatSeconds: 0.25,
           pathMap: [],
           slurmPollSeconds: 1,
@@ -116,6 +118,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
         redis,
         logger,
         makeLocal: (events) => createLocalExecutor(events, { killGraceSeconds: 1 }),
+        makeCluster: o.clusterCapacity ? (events) => createSlurmExecutor(events, { pollSeconds: 0.5, logger }) : undefined,
         version: 'test',
         idleMs: 20,
       });

@@ -1,4 +1,5 @@
 /** Debian's Chromium through playwright-core, with the flags of shared/PLATFORM.md. */
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -7,6 +8,11 @@ import { repoRoot } from './client-build.js';
 export const CHROMIUM = process.env.TILEFLOW_CHROMIUM ?? '/usr/bin/chromium';
 
 export function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `No Chromium at ${CHROMIUM}: install Debian's (apt-get install -y --no-install-recommends chromium), or set TILEFLOW_CHROMIUM`,
+    );
+  }
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -29,6 +35,8 @@ export const screenshotDir = path.join(repoRoot, 'test-results', 'screenshots');
 export async function screenshot(page: Page, name: string): Promise<string> {
   await fs.mkdir(screenshotDir, { recursive: true });
   const file = path.join(screenshotDir, `${name}.png`);
+  // From the top: the sticky sidebar would otherwise be drawn where the page was scrolled to.
+  await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }

@@ -57,6 +57,26 @@ interface Claimed {
   run: PreparedRun;
 }
 
+/** A run handed to an executor: claimed by this daemon, or re-attached from an earlier one (no spec then). */
+interface Running {
+  target: ExecutionTarget;
+  units: number;
+  expectedExitCode: number;
+  /** What the claim already recorded is not sent again for re-attached runs. */
+  argv?: string[];
+  stdoutPath?: string;
+  stderrPath?: string;
+}
+
+const runningOf = (c: Claimed): Running => ({
+  target: c.target,
+  units: c.units,
+  expectedExitCode: c.spec.expectedExitCode,
+  argv: c.run.argv,
+  stdoutPath: c.run.stdoutPath,
+  stderrPath: c.run.stderrPath,
+});
+
 /** Resolves a spec into what an executor runs: paths mapped to this host, arguments templated, logs named. */
 export function prepareRun(spec: TaskSpec, target: ExecutionTarget, pathMap: WorkerConfig['pathMap']): PreparedRun {
   const map = (p: string) => mapPath(p, pathMap);
@@ -153,7 +173,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   /** Claimed and waiting for a local slot, in claim order. */
   const buffer: Claimed[] = [];
   /** Handed to an executor and not finished. */
-  const running = new Map<string, Claimed>();
+  const running = new Map<string, Running>();
   let localUnits = 0;
   let clusterUnits = 0;
   let bufferedUnits = 0;
@@ -185,10 +205,10 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       if (c.target === ExecutionTarget.Local) localUnits -= c.units;
       else clusterUnits -= c.units;
       reporter?.add({
-        ...finalReport(outcome, c.spec.expectedExitCode, c.target),
-        argv: c.run.argv,
-        stdoutPath: c.run.stdoutPath,
-        stderrPath: c.run.stderrPath,
+        ...finalReport(outcome, c.expectedExitCode, c.target),
+        argv: c.argv,
+        stdoutPath: c.stdoutPath,
+        stderrPath: c.stderrPath,
         workUnits: c.units,
       });
       pump();
@@ -242,7 +262,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       const c = buffer.shift()!;
       bufferedUnits -= c.units;
       localUnits += c.units;
-      running.set(c.spec.executionId, c);
+      running.set(c.spec.executionId, runningOf(c));
       local.start(c.run).catch((err: unknown) => failToStart(c, err));
     }
   }
@@ -345,7 +365,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       if (c.target === ExecutionTarget.Local) {
         buffer.push(c);
       } else {
-        running.set(id, c);
+        running.set(id, runningOf(c));
         cluster!.start(c.run).catch((err: unknown) => failToStart(c, err));
       }
     }
@@ -437,6 +457,15 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     if (reporter) reporter.setSession(sessionId);
     else reporter = createReporter(api, sessionId, { onError: (err) => log.warn({ err: err.message }, 'report not sent; retrying') });
     if (cluster && reg.reattach.length > 0) {
+      for (const r of reg.reattach) {
+        if (running.has(r.executionId)) continue;
+        running.set(r.executionId, {
+          target: ExecutionTarget.Cluster,
+          units: r.workUnits,
+          expectedExitCode: r.expectedExitCode,
+        });
+        clusterUnits += r.workUnits;
+      }
       await cluster.reattach(reg.reattach);
       for (const r of reg.reattach) log.info({ executionId: r.executionId, jobId: r.clusterJobId }, 're-attached to cluster job');
     }

@@ -43,13 +43,16 @@ export function Field(props: {
   wide?: boolean;
 }) {
   const invalid = errorsFor(props.errors, props.field).length > 0;
+  // The <label> holds the name and the control only, so that hints and errors stay out of the accessible name.
   return (
-    <label className={`field${invalid ? ' field-invalid' : ''}${props.wide ? ' field-wide' : ''}`}>
-      <span className="field-label">{props.label}</span>
-      {props.children}
+    <div className={`field${invalid ? ' field-invalid' : ''}${props.wide ? ' field-wide' : ''}`}>
+      <label className="field-control">
+        <span className="field-label">{props.label}</span>
+        {props.children}
+      </label>
       {props.hint && <span className="field-hint">{props.hint}</span>}
       <FieldMessage errors={props.errors} field={props.field} />
-    </label>
+    </div>
   );
 }
 

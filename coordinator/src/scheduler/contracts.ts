@@ -48,11 +48,21 @@ export interface RegisterWorkerRequest {
   clusterExecutions?: string[];
 }
 
+/** A cluster job of an earlier session of the worker, handed back for the new daemon to track. */
+export interface ClusterAttachment {
+  executionId: string;
+  clusterJobId: string;
+  stdoutPath: string | null;
+  stderrPath: string | null;
+  expectedExitCode: number;
+  workUnits: number;
+}
+
 export interface WorkerRegistration {
   workerId: string;
   sessionId: string;
   directive: WorkerDirective;
-  reattach: Array<{ executionId: string; clusterJobId: string; stdoutPath: string | null; stderrPath: string | null }>;
+  reattach: ClusterAttachment[];
 }
 
 /** The worker daemon's side of the API (callers authenticated with the worker token). */

@@ -331,8 +331,16 @@ export function createWorkerProtocol({ sequelize, logger, metrics }: WorkerProto
           });
         }
         const withPaths = reattach.length
-          ? await sequelize.query<{ id: string; cluster_job_id: string; stdout_path: string | null; stderr_path: string | null }>(
-              'SELECT id, cluster_job_id, stdout_path, stderr_path FROM task_executions WHERE id = ANY($1::uuid[])',
+          ? await sequelize.query<{
+              id: string;
+              cluster_job_id: string;
+              stdout_path: string | null;
+              stderr_path: string | null;
+              expected_exit_code: number;
+              work_units: number | null;
+            }>(
+              `SELECT id, cluster_job_id, stdout_path, stderr_path, expected_exit_code, work_units
+               FROM task_executions WHERE id = ANY($1::uuid[])`,
               { bind: [reattach.map((r) => r.id)], type: QueryTypes.SELECT, transaction: t },
             )
           : [];
@@ -350,6 +358,8 @@ export function createWorkerProtocol({ sequelize, logger, metrics }: WorkerProto
           clusterJobId: r.cluster_job_id,
           stdoutPath: r.stdout_path,
           stderrPath: r.stderr_path,
+          expectedExitCode: r.expected_exit_code,
+          workUnits: Number(r.work_units ?? 1),
         })),
       };
     },

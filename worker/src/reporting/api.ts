@@ -17,7 +17,14 @@ export interface Registration {
   workerId: string;
   sessionId: string;
   directive: WorkerDirective;
-  reattach: Array<{ executionId: string; clusterJobId: string; stdoutPath: string | null; stderrPath: string | null }>;
+  reattach: Array<{
+    executionId: string;
+    clusterJobId: string;
+    stdoutPath: string | null;
+    stderrPath: string | null;
+    expectedExitCode: number;
+    workUnits: number;
+  }>;
 }
 
 const DIRECTIVE = 'status localCapacity clusterCapacity cancel stages { stageId queueName localWorkUnits clusterWorkUnits target }';
@@ -75,7 +82,7 @@ export function createCoordinatorApi(url: string, token: string, timeoutMs = 10_
     async register(input) {
       const data = await call<{ registerWorker: Registration }>(
         `mutation($input: RegisterWorkerInput!) { registerWorker(input: $input) {
-           workerId sessionId directive { ${DIRECTIVE} } reattach { executionId clusterJobId stdoutPath stderrPath } } }`,
+           workerId sessionId directive { ${DIRECTIVE} } reattach { executionId clusterJobId stdoutPath stderrPath expectedExitCode workUnits } } }`,
         { input },
       );
       return { ...data.registerWorker, directive: directiveFromGraphql(data.registerWorker.directive) };

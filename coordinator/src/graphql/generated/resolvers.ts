@@ -52,8 +52,12 @@ export type ClusterAttachment = {
   __typename?: 'ClusterAttachment';
   clusterJobId: Scalars['String']['output'];
   executionId: Scalars['ID']['output'];
+  /** The exit code that means success for this execution. */
+  expectedExitCode: Scalars['Int']['output'];
   stderrPath?: Maybe<Scalars['String']['output']>;
   stdoutPath?: Maybe<Scalars['String']['output']>;
+  /** Cluster work units it occupies. */
+  workUnits: Scalars['Float']['output'];
 };
 
 export type ClusterOptions = {
@@ -1105,8 +1109,10 @@ export type AuthPayloadResolvers<ContextType = GraphQLContext, ParentType extend
 export type ClusterAttachmentResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ClusterAttachment'] = ResolversParentTypes['ClusterAttachment']> = ResolversObject<{
   clusterJobId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   executionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  expectedExitCode?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   stderrPath?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   stdoutPath?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  workUnits?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
 export type ClusterOptionsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ClusterOptions'] = ResolversParentTypes['ClusterOptions']> = ResolversObject<{
