@@ -4,7 +4,7 @@
  * run on the same script and argv: (a) `xargs -P2` and (b) a bare Node loop spawning the executions two at a time.
  * Then the new-tile-to-first-start latency with many tiles already known.
  *
- *   npx tsx bench/pipeline.ts [--tiles 10000] [--known 100000] [--samples 30]
+ *   npx tsx bench/pipeline.ts [--tiles 10000] [--known 100000] [--samples 30] [--only tileflow]
  *
  * Uses the project's services (scripts/services.sh start) and the built dist/ (npx tsc -b). Writes
  * bench/results/pipeline.json.
@@ -30,6 +30,7 @@ const TILES = opt('tiles', 10_000);
 const KNOWN = opt('known', 100_000);
 const SAMPLES = opt('samples', 30);
 const STAGES = 3;
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const RUNS = TILES * STAGES;
 
 const sh = (cmd: string, argv: string[]) =>
@@ -104,7 +105,11 @@ async function pipelineRun(script: string, dir: string): Promise<{ seconds: numb
      RETURNING id`,
     [root, path.join(dir, 'logs')],
   );
-  const def = await one<{ id: string }>(s, `INSERT INTO task_definitions (name, script) VALUES ('noop', $1) RETURNING id`, [script]);
+  const def = await one<{ id: string }>(
+    s,
+    `INSERT INTO task_definitions (name, script) VALUES ('noop', $1) RETURNING id`,
+    [script],
+  );
   let parent: string | null = null;
   const stageIds: string[] = [];
   for (let i = 0; i < STAGES; i++) {
@@ -127,7 +132,9 @@ async function pipelineRun(script: string, dir: string): Promise<{ seconds: numb
     }
     const t0 = performance.now();
     await s.query(`UPDATE projects SET is_processing = true WHERE id = $1`, { bind: [project.id] });
-    await s.query(`SELECT pg_notify('tileflow_changes', $1)`, { bind: [JSON.stringify({ type: 'topology', projectId: project.id })] });
+    await s.query(`SELECT pg_notify('tileflow_changes', $1)`, {
+      bind: [JSON.stringify({ type: 'topology', projectId: project.id })],
+    });
     let last = -1;
     for (;;) {
       const done = await one<{ n: number }>(
@@ -158,7 +165,10 @@ async function pipelineRun(script: string, dir: string): Promise<{ seconds: numb
   }
 }
 
-async function latencyRun(script: string, dir: string): Promise<{ p50: number; p95: number; max: number; samples: number }> {
+async function latencyRun(
+  script: string,
+  dir: string,
+): Promise<{ p50: number; p95: number; max: number; samples: number }> {
   const s = await freshDatabase('tileflow_bench_latency');
   const root = path.join(dir, 'acq-latency');
   const nx = 100;
@@ -172,7 +182,11 @@ async function latencyRun(script: string, dir: string): Promise<{ p50: number; p
      RETURNING id`,
     [root, path.join(dir, 'logs-latency')],
   );
-  const def = await one<{ id: string }>(s, `INSERT INTO task_definitions (name, script) VALUES ('noop', $1) RETURNING id`, [script]);
+  const def = await one<{ id: string }>(
+    s,
+    `INSERT INTO task_definitions (name, script) VALUES ('noop', $1) RETURNING id`,
+    [script],
+  );
   const { procs } = await startSystem('tileflow_bench_latency', `lat${Date.now()}`);
   try {
     for (;;) {
@@ -194,7 +208,9 @@ async function latencyRun(script: string, dir: string): Promise<{ p50: number; p
         { bind: [stage.id, project.id], transaction },
       );
     });
-    await s.query(`SELECT pg_notify('tileflow_changes', $1)`, { bind: [JSON.stringify({ type: 'topology', projectId: project.id })] });
+    await s.query(`SELECT pg_notify('tileflow_changes', $1)`, {
+      bind: [JSON.stringify({ type: 'topology', projectId: project.id })],
+    });
     await new Promise((r) => setTimeout(r, 2000));
     const latencies: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
@@ -231,16 +247,27 @@ async function main() {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tileflow-bench-'));
   const script = path.join(dir, 'noop.sh');
   await fs.writeFile(script, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
-  console.log(`pipeline benchmark: ${TILES} tiles × ${STAGES} stages = ${RUNS} executions, capacity 2, on ${os.cpus().length} cores`);
+  console.log(
+    `pipeline benchmark: ${TILES} tiles × ${STAGES} stages = ${RUNS} executions, capacity 2, on ${os.cpus().length} cores`,
+  );
+  if (ONLY === 'tileflow') {
+    const tf = await pipelineRun(script, dir);
+    console.log(`  tileflow:               ${tf.seconds.toFixed(1)} s (${tf.perTaskMs.toFixed(2)} ms/task)`);
+    return;
+  }
   const xargs = await baselineXargs(script, dir);
   console.log(`  (a) xargs -P2:          ${xargs.toFixed(1)} s (${((xargs * 1000) / RUNS).toFixed(2)} ms/task)`);
   const loop = await baselineNodeLoop(script, dir);
   console.log(`  (b) node spawn loop:    ${loop.toFixed(1)} s (${((loop * 1000) / RUNS).toFixed(2)} ms/task)`);
   const tf = await pipelineRun(script, dir);
   console.log(`  tileflow:               ${tf.seconds.toFixed(1)} s (${tf.perTaskMs.toFixed(2)} ms/task)`);
-  console.log(`  ratio vs (b): ${(tf.seconds / loop).toFixed(2)}× (target ≤ 1.5×); vs (a): ${(tf.seconds / xargs).toFixed(2)}× (stretch ≤ 2×)`);
+  console.log(
+    `  ratio vs (b): ${(tf.seconds / loop).toFixed(2)}× (target ≤ 1.5×); vs (a): ${(tf.seconds / xargs).toFixed(2)}× (stretch ≤ 2×)`,
+  );
   const lat = await latencyRun(script, dir);
-  console.log(`  new tile → first start with ${KNOWN} known: p50 ${lat.p50} ms, p95 ${lat.p95} ms, max ${lat.max} ms (${lat.samples} samples; target p95 ≤ 1000 ms)`);
+  console.log(
+    `  new tile → first start with ${KNOWN} known: p50 ${lat.p50} ms, p95 ${lat.p95} ms, max ${lat.max} ms (${lat.samples} samples; target p95 ≤ 1000 ms)`,
+  );
   const result = {
     when: new Date().toISOString(),
     tiles: TILES,

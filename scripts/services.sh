@@ -249,6 +249,9 @@ start_pg() {
       log_tail "$PG_LOG"
       return 1
     }
+  fi
+  # Also for a cluster made by hand (PLATFORM.md's recipe): its settings come from tileflow.conf from now on.
+  if ! grep -q "^include_if_exists = 'tileflow.conf'" "$PGDATA_DIR/postgresql.conf"; then
     echo "include_if_exists = 'tileflow.conf'" | as_user postgres tee -a "$PGDATA_DIR/postgresql.conf" >/dev/null
   fi
   pg_write_settings

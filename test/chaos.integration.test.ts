@@ -25,7 +25,18 @@ const procs = new Map<string, Proc>();
 async function startRedis(port: number): Promise<ChildProcess> {
   // The same password as the project's Redis, if .env sets one: the processes read it from the same environment.
   const password = process.env.TILEFLOW_REDIS_PASSWORD;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--maxmemory-policy',
+    'noeviction',
+  ];
   const child = spawn('redis-server', password ? [...args, '--requirepass', password] : args, { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     try {
@@ -64,7 +75,11 @@ afterAll(async () => {
 it('converges after kill -9 of the scheduler, the API, a worker and Redis', async () => {
   const s = db.sequelize;
   const script = path.join(dir, 'work.sh');
-  await fs.writeFile(script, '#!/bin/sh\nsleep 0.05\nmkdir -p "$2/$3" && echo ok > "$2/$3/done-$TILEFLOW_EXECUTION_ID"\n', { mode: 0o755 });
+  await fs.writeFile(
+    script,
+    '#!/bin/sh\nsleep 0.05\nmkdir -p "$2/$3" && echo ok > "$2/$3/done-$TILEFLOW_EXECUTION_ID"\n',
+    { mode: 0o755 },
+  );
   const [project] = await s.query<{ id: string }>(
     `INSERT INTO projects (name, root_path, log_root_path, is_processing, extent_max_z) VALUES ('chaos', $1, $2, true, $3)
      RETURNING id`,
@@ -94,7 +109,7 @@ it('converges after kill -9 of the scheduler, the API, a worker and Redis', asyn
   redis = await startRedis(redisPort);
   const apiPort = await freePort();
   const healthPort = await freePort();
-  const env = {
+  const env: Record<string, string> = {
     ...stackEnv(db.config.database, randomQueuePrefix(), apiPort),
     TILEFLOW_REDIS_PORT: String(redisPort),
     TILEFLOW_SCHEDULER_HEALTH_PORT: String(healthPort),
@@ -103,7 +118,11 @@ it('converges after kill -9 of the scheduler, the API, a worker and Redis', asyn
     scheduler: () => startProcess('scheduler', 'coordinator/dist/main.js', ['scheduler'], env),
     api: () => startProcess('api', 'coordinator/dist/main.js', ['api'], env),
     worker: () =>
-      startProcess('worker', 'worker/dist/main.js', [], { ...env, TILEFLOW_WORKER_NAME: 'chaos-1', TILEFLOW_WORKER_LOCAL_CAPACITY: '2' }),
+      startProcess('worker', 'worker/dist/main.js', [], {
+        ...env,
+        TILEFLOW_WORKER_NAME: 'chaos-1',
+        TILEFLOW_WORKER_LOCAL_CAPACITY: '2',
+      }),
   };
   procs.set('scheduler', start.scheduler());
   procs.set('api', start.api());
@@ -117,7 +136,9 @@ it('converges after kill -9 of the scheduler, the API, a worker and Redis', asyn
     const end = Date.now() + 60_000;
     while ((await complete()) < atLeast) {
       if (Date.now() > end) {
-        throw new Error(`stuck below ${atLeast}:\n${[...procs.values()].map((p) => `${p.name}: ${p.output().slice(-3000)}`).join('\n')}`);
+        throw new Error(
+          `stuck below ${atLeast}:\n${[...procs.values()].map((p) => `${p.name}: ${p.output().slice(-3000)}`).join('\n')}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -153,7 +174,10 @@ it('converges after kill -9 of the scheduler, the API, a worker and Redis', asyn
   const end = Date.now() + 20_000;
   let open = -1;
   while (Date.now() < end) {
-    open = await count(s, `SELECT count(*)::int AS n FROM task_executions WHERE status IN ('queued', 'submitted', 'running')`);
+    open = await count(
+      s,
+      `SELECT count(*)::int AS n FROM task_executions WHERE status IN ('queued', 'submitted', 'running')`,
+    );
     if (open === 0) break;
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -52,7 +52,12 @@ async function project(n: { nx: number; nz: number }) {
   return p.id;
 }
 
-async function stage(projectId: string, name: string, body: string, o: { parent?: string; kind?: string; target?: string } = {}) {
+async function stage(
+  projectId: string,
+  name: string,
+  body: string,
+  o: { parent?: string; kind?: string; target?: string } = {},
+) {
   const script = path.join(dir, `${name}.sh`);
   await fs.writeFile(script, `#!/bin/bash\nset -eu\nmkdir -p "$2/$3"\n${body}\n`, { mode: 0o755 });
   const [d] = await rows<{ id: string }>(
@@ -73,7 +78,10 @@ async function stage(projectId: string, name: string, body: string, o: { parent?
 it('runs a three-stage pipeline with its middle stage on SLURM', { timeout: 120_000 }, async () => {
   const projectId = await project({ nx: 2, nz: 3 });
   const a = await stage(projectId, 'a', 'echo "a $IS_CLUSTER_JOB" > "$2/$3/a.txt"', { target: 'local' });
-  const b = await stage(projectId, 'b', 'echo "b $IS_CLUSTER_JOB ${SLURM_JOB_ID:-none}" > "$2/$3/b.txt"', { parent: a, target: 'cluster' });
+  const b = await stage(projectId, 'b', 'echo "b $IS_CLUSTER_JOB ${SLURM_JOB_ID:-none}" > "$2/$3/b.txt"', {
+    parent: a,
+    target: 'cluster',
+  });
   const c = await stage(projectId, 'c', 'echo "c ${ADJACENT_TILE_RELATIVE_PATH:-}" > "$2/$3/c.txt"', {
     parent: b,
     kind: 'adjacent-z',
@@ -96,32 +104,39 @@ it('runs a three-stage pipeline with its middle stage on SLURM', { timeout: 120_
   expect(await fs.readFile(path.join(dir, 'out', 'c', 'z0/x1', 'c.txt'), 'utf8')).toBe('c z1/x1\n');
 });
 
-it('a worker restarted while its cluster jobs run re-attaches to them and records each once', { timeout: 120_000 }, async () => {
-  const projectId = await project({ nx: 3, nz: 1 });
-  const s = await stage(projectId, 'long', 'sleep 4; echo done > "$2/$3/done.txt"', { target: 'cluster' });
-  const first = await stack.startWorker({ name: 'restarts', localCapacity: 0, clusterCapacity: 3 });
-  await until(async () => {
-    const [r] = await rows<{ n: number }>(
-      `SELECT count(*)::int AS n FROM task_executions WHERE stage_id = $1 AND cluster_job_id IS NOT NULL AND status IN ('submitted', 'running')`,
+it(
+  'a worker restarted while its cluster jobs run re-attaches to them and records each once',
+  { timeout: 120_000 },
+  async () => {
+    const projectId = await project({ nx: 3, nz: 1 });
+    const s = await stage(projectId, 'long', 'sleep 4; echo done > "$2/$3/done.txt"', { target: 'cluster' });
+    const first = await stack.startWorker({ name: 'restarts', localCapacity: 0, clusterCapacity: 3 });
+    await until(async () => {
+      const [r] = await rows<{ n: number }>(
+        `SELECT count(*)::int AS n FROM task_executions WHERE stage_id = $1 AND cluster_job_id IS NOT NULL AND status IN ('submitted', 'running')`,
+        [s],
+      );
+      return r.n === 3;
+    }, 'three jobs submitted');
+    const before = await rows<{ id: string; cluster_job_id: string }>(
+      `SELECT id, cluster_job_id FROM task_executions WHERE stage_id = $1 ORDER BY id`,
       [s],
     );
-    return r.n === 3;
-  }, 'three jobs submitted');
-  const before = await rows<{ id: string; cluster_job_id: string }>(
-    `SELECT id, cluster_job_id FROM task_executions WHERE stage_id = $1 ORDER BY id`,
-    [s],
-  );
-  await first.stop(); // the daemon goes; its SLURM jobs keep running
-  await stack.startWorker({ name: 'restarts', localCapacity: 0, clusterCapacity: 3 });
-  await until(async () => {
-    const [r] = await rows<{ n: number }>(`SELECT count(*)::int AS n FROM stage_tile_states WHERE stage_id = $1 AND status = 'complete'`, [s]);
-    return r.n === 3;
-  }, 'jobs finish after the restart');
-  const after = await rows<{ id: string; cluster_job_id: string; status: string }>(
-    `SELECT id, cluster_job_id, status FROM task_executions WHERE stage_id = $1 ORDER BY id`,
-    [s],
-  );
-  // The same three executions, the same jobs: nothing resubmitted, nothing lost, each succeeded once.
-  expect(after.map((e) => [e.id, e.cluster_job_id])).toEqual(before.map((e) => [e.id, e.cluster_job_id]));
-  expect(after.every((e) => e.status === 'succeeded')).toBe(true);
-});
+    await first.stop(); // the daemon goes; its SLURM jobs keep running
+    await stack.startWorker({ name: 'restarts', localCapacity: 0, clusterCapacity: 3 });
+    await until(async () => {
+      const [r] = await rows<{ n: number }>(
+        `SELECT count(*)::int AS n FROM stage_tile_states WHERE stage_id = $1 AND status = 'complete'`,
+        [s],
+      );
+      return r.n === 3;
+    }, 'jobs finish after the restart');
+    const after = await rows<{ id: string; cluster_job_id: string; status: string }>(
+      `SELECT id, cluster_job_id, status FROM task_executions WHERE stage_id = $1 ORDER BY id`,
+      [s],
+    );
+    // The same three executions, the same jobs: nothing resubmitted, nothing lost, each succeeded once.
+    expect(after.map((e) => [e.id, e.cluster_job_id])).toEqual(before.map((e) => [e.id, e.cluster_job_id]));
+    expect(after.every((e) => e.status === 'succeeded')).toBe(true);
+  },
+);

@@ -36,9 +36,13 @@ interface Status {
 }
 
 async function status(projectId: string): Promise<Status> {
-  const { stdout } = await run(process.execPath, [path.join(REPO, 'coordinator/bin/tileflow.js'), 'status', '--project', projectId, '--json'], {
-    env: { ...process.env, ...stack.cliEnv },
-  });
+  const { stdout } = await run(
+    process.execPath,
+    [path.join(REPO, 'coordinator/bin/tileflow.js'), 'status', '--project', projectId, '--json'],
+    {
+      env: { ...process.env, ...stack.cliEnv },
+    },
+  );
   return JSON.parse(stdout) as Status;
 }
 
@@ -69,20 +73,31 @@ it('processes a growing acquisition through three stages to all-complete', async
   }
   expect(s.stages.map((x) => x.name).sort()).toEqual(['checksum', 'compare-z', 'downsample']);
   for (const stage of s.stages) {
-    expect(stage.counts).toMatchObject({ incomplete: 0, queued: 0, processing: 0, failed: 0, canceled: 0, complete: 36 });
+    expect(stage.counts).toMatchObject({
+      incomplete: 0,
+      queued: 0,
+      processing: 0,
+      failed: 0,
+      canceled: 0,
+      complete: 36,
+    });
   }
   // The counts moved while we watched: more than one distinct reading before the end.
   expect(new Set(seen).size).toBeGreaterThan(2);
   // The scripts really ran: a checksum per tile, a downsampled copy, a comparison with the z+1 neighbour.
   const rel = acq.relativePathOf(0);
-  expect(await fs.readFile(path.join(dir, 'output', 'checksum', rel, 'checksum.sha256'), 'utf8')).toMatch(/^[0-9a-f]{64} /);
+  expect(await fs.readFile(path.join(dir, 'output', 'checksum', rel, 'checksum.sha256'), 'utf8')).toMatch(
+    /^[0-9a-f]{64} /,
+  );
   const ds = await fs.readdir(path.join(dir, 'output', 'downsample', rel));
   expect(ds.some((f) => f.endsWith('.ds'))).toBe(true);
   expect(await fs.readFile(path.join(dir, 'output', 'compare-z', rel, 'compare-z.txt'), 'utf8')).toContain(
     `neighbour ${acq.relativePathOf(9)}`,
   );
   const last = acq.relativePathOf(35);
-  expect(await fs.readFile(path.join(dir, 'output', 'compare-z', last, 'compare-z.txt'), 'utf8')).toContain('no z+1 neighbour');
+  expect(await fs.readFile(path.join(dir, 'output', 'compare-z', last, 'compare-z.txt'), 'utf8')).toContain(
+    'no z+1 neighbour',
+  );
   const [once] = await stack.sequelize.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM task_executions WHERE status = 'succeeded'`,
     { type: QueryTypes.SELECT },

@@ -39,13 +39,16 @@ export interface Kit {
   close(): Promise<void>;
 }
 
-export const schedulerConfig = (over: Partial<CoordinatorConfig['scheduler']> = {}): CoordinatorConfig['scheduler'] => ({
+export const schedulerConfig = (
+  over: Partial<CoordinatorConfig['scheduler']> = {},
+): CoordinatorConfig['scheduler'] => ({
   inputPollSeconds: 0.2,
   tickMs: 200,
   workerTimeoutSeconds: 5,
   queuedRecheckSeconds: 2,
   dispatchWindow: 200,
   batchSize: 500,
+  healthPort: undefined,
   ...over,
 });
 
@@ -54,10 +57,7 @@ export async function createKit(over: Partial<CoordinatorConfig['scheduler']> = 
   const redis = new Redis({ ...redisOptions(), maxRetriesPerRequest: null });
   const prefix = randomQueuePrefix();
   const queues = createQueues(redis, prefix);
-  const scheduler = createScheduler(
-    { sequelize, redis, queues, db, config: schedulerConfig(over), logger },
-    prefix,
-  );
+  const scheduler = createScheduler({ sequelize, redis, queues, db, config: schedulerConfig(over), logger }, prefix);
   const actions = createSchedulerActions({ sequelize, queues, logger });
   const protocol = createWorkerProtocol({ sequelize, logger });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tileflow-kit-'));
@@ -110,7 +110,16 @@ export async function createProject(kit: Kit, o: LatticeOptions): Promise<string
        extent_min_z, extent_max_z, skip_z, is_processing)
      VALUES ($1, $2, $3, 0, $4, 0, $5, 0, $6, $7, $8) RETURNING id`,
     {
-      bind: [`p-${path.basename(kit.dir)}`, root, path.join(kit.dir, 'logs'), o.nx - 1, o.ny - 1, o.nz - 1, o.skipZ ?? [], o.processing ?? true],
+      bind: [
+        `p-${path.basename(kit.dir)}`,
+        root,
+        path.join(kit.dir, 'logs'),
+        o.nx - 1,
+        o.ny - 1,
+        o.nz - 1,
+        o.skipZ ?? [],
+        o.processing ?? true,
+      ],
       type: QueryTypes.SELECT,
     },
   );
@@ -119,11 +128,18 @@ export async function createProject(kit: Kit, o: LatticeOptions): Promise<string
 }
 
 /** Records planes [from, to) of the lattice as complete tiles, like an acquisition that keeps writing. */
-export async function addPlanes(kit: Kit, projectId: string, from: number, to: number, o: LatticeOptions): Promise<void> {
+export async function addPlanes(
+  kit: Kit,
+  projectId: string,
+  from: number,
+  to: number,
+  o: LatticeOptions,
+): Promise<void> {
   const rows: string[] = [];
   for (let z = from; z < to; z++)
     for (let y = 0; y < o.ny; y++)
-      for (let x = 0; x < o.nx; x++) rows.push(`('${projectId}', 'z${z}/y${y}/x${x}', 'tile ${x}-${y}-${z}', ${x}, ${y}, ${z}, true, true)`);
+      for (let x = 0; x < o.nx; x++)
+        rows.push(`('${projectId}', 'z${z}/y${y}/x${x}', 'tile ${x}-${y}-${z}', ${x}, ${y}, ${z}, true, true)`);
   if (rows.length === 0) return;
   await kit.sequelize.query(
     `INSERT INTO tiles (project_id, relative_path, tile_name, x, y, z, is_complete, propagate) VALUES ${rows.join(',')}`,
@@ -133,8 +149,18 @@ export async function addPlanes(kit: Kit, projectId: string, from: number, to: n
   });
 }
 
-export async function createDefinition(kit: Kit, scriptPath: string, over: Record<string, unknown> = {}): Promise<string> {
-  const cols = { script: scriptPath, name: path.basename(scriptPath), max_retries: 0, retry_backoff_seconds: 0.1, ...over };
+export async function createDefinition(
+  kit: Kit,
+  scriptPath: string,
+  over: Record<string, unknown> = {},
+): Promise<string> {
+  const cols = {
+    script: scriptPath,
+    name: path.basename(scriptPath),
+    max_retries: 0,
+    retry_backoff_seconds: 0.1,
+    ...over,
+  };
   const names = Object.keys(cols);
   const [d] = await kit.sequelize.query<{ id: string }>(
     `INSERT INTO task_definitions (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING id`,
@@ -154,7 +180,15 @@ export async function createStage(
     `INSERT INTO stages (project_id, parent_id, name, kind, task_definition_id, output_path, is_processing, backfill_after)
      VALUES ($1, $2, $3, $4, $5, $6, $7, 0) RETURNING id`,
     {
-      bind: [projectId, o.parentId ?? null, name, o.kind ?? 'map', definitionId, path.join(kit.dir, 'out', name), o.processing ?? true],
+      bind: [
+        projectId,
+        o.parentId ?? null,
+        name,
+        o.kind ?? 'map',
+        definitionId,
+        path.join(kit.dir, 'out', name),
+        o.processing ?? true,
+      ],
       type: QueryTypes.SELECT,
     },
   );

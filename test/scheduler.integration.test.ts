@@ -53,7 +53,9 @@ describe('three-stage pipeline on a growing acquisition', () => {
     const lattice = { nx: 3, ny: 2, nz: 4, planes: 2, skipZ: [2] };
     const projectId = await createProject(kit, lattice);
     const a = await createStage(kit, projectId, 'a', await createDefinition(kit, await recorder(kit, 'a')));
-    const b = await createStage(kit, projectId, 'b', await createDefinition(kit, await recorder(kit, 'b')), { parentId: a });
+    const b = await createStage(kit, projectId, 'b', await createDefinition(kit, await recorder(kit, 'b')), {
+      parentId: a,
+    });
     const c = await createStage(kit, projectId, 'c', await createDefinition(kit, await recorder(kit, 'c')), {
       parentId: b,
       kind: 'adjacent-z',
@@ -87,7 +89,12 @@ describe('three-stage pipeline on a growing acquisition', () => {
     expect(await fs.readFile(path.join(out, 'z3/y1/x2/c.txt'), 'utf8')).toContain('adj=\n');
     // MouseLight's argv: src dst relative_path tile_name.
     const argv = (await fs.readFile(path.join(kit.dir, 'out', 'b', 'z0/y1/x2/b.txt'), 'utf8')).split('\n');
-    expect(argv.slice(0, 4)).toEqual([path.join(kit.dir, 'out', 'a'), path.join(kit.dir, 'out', 'b'), 'z0/y1/x2', 'tile 2-1-0']);
+    expect(argv.slice(0, 4)).toEqual([
+      path.join(kit.dir, 'out', 'a'),
+      path.join(kit.dir, 'out', 'b'),
+      'z0/y1/x2',
+      'tile 2-1-0',
+    ]);
     // Every execution carries its measured figures.
     const [figures] = await kit.sequelize.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM task_executions
@@ -166,26 +173,48 @@ describe('failures, cancel and resubmit', () => {
   it('retries a failing script with backoff up to the limit, then marks the tile failed', async () => {
     const flaky = await script(kit, 'flaky.sh', 'echo "attempt on $3" >&2; exit 7');
     const projectId = await createProject(kit, { nx: 2, ny: 1, nz: 1 });
-    const s = await createStage(kit, projectId, 's', await createDefinition(kit, flaky, { max_retries: 2, retry_backoff_seconds: 0.1 }));
+    const s = await createStage(
+      kit,
+      projectId,
+      's',
+      await createDefinition(kit, flaky, { max_retries: 2, retry_backoff_seconds: 0.1 }),
+    );
     await worker();
     await eventually(async () => (await countsOf(kit, s)).failed === 2, 30_000, 'tiles failed');
-    const rows = await kit.sequelize.query<{ attempt: number; status: string; exit_code: number; failure_reason: string; message: string }>(
+    const rows = await kit.sequelize.query<{
+      attempt: number;
+      status: string;
+      exit_code: number;
+      failure_reason: string;
+      message: string;
+    }>(
       `SELECT attempt, status, exit_code, failure_reason, message FROM task_executions WHERE stage_id = $1 ORDER BY tile_id, attempt`,
       { bind: [s], type: QueryTypes.SELECT },
     );
     expect(rows.map((r) => r.attempt)).toEqual([1, 2, 3, 1, 2, 3]);
-    expect(new Set(rows.map((r) => `${r.status}/${r.exit_code}/${r.failure_reason}`))).toEqual(new Set(['failed/7/exit-code']));
+    expect(new Set(rows.map((r) => `${r.status}/${r.exit_code}/${r.failure_reason}`))).toEqual(
+      new Set(['failed/7/exit-code']),
+    );
     expect(rows[0].message).toBe('Exit code 7, expected 0');
   });
 
   it('a missing or non-executable script fails with a message that says so', async () => {
     const projectId = await createProject(kit, { nx: 1, ny: 1, nz: 1 });
-    const missing = await createStage(kit, projectId, 'missing', await createDefinition(kit, path.join(kit.dir, 'nope.sh')));
+    const missing = await createStage(
+      kit,
+      projectId,
+      'missing',
+      await createDefinition(kit, path.join(kit.dir, 'nope.sh')),
+    );
     const plain = path.join(kit.dir, 'plain.sh');
     await fs.writeFile(plain, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
     const noexec = await createStage(kit, projectId, 'noexec', await createDefinition(kit, plain));
     await worker();
-    await eventually(async () => (await countsOf(kit, missing)).failed === 1 && (await countsOf(kit, noexec)).failed === 1, 30_000, 'both fail');
+    await eventually(
+      async () => (await countsOf(kit, missing)).failed === 1 && (await countsOf(kit, noexec)).failed === 1,
+      30_000,
+      'both fail',
+    );
     const rows = await kit.sequelize.query<{ stage_id: string; failure_reason: string; message: string }>(
       'SELECT stage_id, failure_reason, message FROM task_executions',
       { type: QueryTypes.SELECT },
@@ -206,38 +235,54 @@ describe('failures, cancel and resubmit', () => {
     const s = await createStage(kit, projectId, 's', await createDefinition(kit, long));
     await worker();
     await eventually(async () => (await countsOf(kit, s)).processing === 1, 30_000, 'running');
-    await eventually(async () => fs.stat(marker).then(() => true, () => false), 10_000, 'grandchild started');
+    await eventually(
+      async () =>
+        fs.stat(marker).then(
+          () => true,
+          () => false,
+        ),
+      10_000,
+      'grandchild started',
+    );
     const pid = Number(await fs.readFile(marker, 'utf8'));
     expect(await kit.actions.cancel(s)).toBe(1);
     expect(await countsOf(kit, s)).toEqual({ canceled: 1 });
     await eventually(
       async () => {
-        const [e] = await kit.sequelize.query<{ status: string }>('SELECT status FROM task_executions WHERE stage_id = $1', {
-          bind: [s],
-          type: QueryTypes.SELECT,
-        });
+        const [e] = await kit.sequelize.query<{ status: string }>(
+          'SELECT status FROM task_executions WHERE stage_id = $1',
+          {
+            bind: [s],
+            type: QueryTypes.SELECT,
+          },
+        );
         return e.status === 'canceled';
       },
       30_000,
       'execution canceled',
     );
-    const alive = (() => {
+    // The grandchild got the signal with its process group; it may take a moment to be reaped (a zombie is dead).
+    const alive = async () => {
       try {
-        process.kill(pid, 0);
-        return true;
+        const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+        return !/^\d+ \(.*\) Z/.test(stat);
       } catch {
         return false;
       }
-    })();
-    expect(alive).toBe(false);
+    };
+    await eventually(async () => !(await alive()), 10_000, 'grandchild gone');
+    expect(await alive()).toBe(false);
     // Resubmit with a script that now succeeds.
     await kit.sequelize.query(`UPDATE task_definitions SET script = $1`, { bind: [await recorder(kit, 'ok')] });
     expect(await kit.actions.resubmit(s, { status: 'canceled' })).toBe(1);
     await eventually(async () => (await countsOf(kit, s)).complete === 1, 30_000, 'resubmitted tile completes');
-    const [n] = await kit.sequelize.query<{ n: number }>('SELECT count(*)::int AS n FROM task_executions WHERE stage_id = $1', {
-      bind: [s],
-      type: QueryTypes.SELECT,
-    });
+    const [n] = await kit.sequelize.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM task_executions WHERE stage_id = $1',
+      {
+        bind: [s],
+        type: QueryTypes.SELECT,
+      },
+    );
     expect(n.n).toBe(2);
   });
 });
@@ -247,12 +292,16 @@ describe('topology changes while processing', () => {
     const projectId = await createProject(kit, { nx: 10, ny: 10, nz: 1 });
     const slow = await script(kit, 'slow.sh', 'sleep 0.1');
     const a = await createStage(kit, projectId, 'a', await createDefinition(kit, slow));
-    const b = await createStage(kit, projectId, 'b', await createDefinition(kit, await recorder(kit, 'b')), { parentId: a });
+    const b = await createStage(kit, projectId, 'b', await createDefinition(kit, await recorder(kit, 'b')), {
+      parentId: a,
+    });
     await worker({ localCapacity: 1 });
     await eventually(async () => ((await countsOf(kit, a)).complete ?? 0) >= 3, 30_000, 'a under way');
     // What the API's archiveStage does: archive the row, move children up, then tell the scheduler.
     await kit.sequelize.query(`UPDATE stages SET archived_at = now() WHERE id = $1`, { bind: [a] });
-    await kit.sequelize.query(`UPDATE stages SET parent_id = NULL, backfill_after = 0 WHERE parent_id = $1`, { bind: [a] });
+    await kit.sequelize.query(`UPDATE stages SET parent_id = NULL, backfill_after = 0 WHERE parent_id = $1`, {
+      bind: [a],
+    });
     await kit.actions.stageArchived(a);
     await kit.actions.stageTopologyChanged(b);
     const after = await countsOf(kit, a);

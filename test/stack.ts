@@ -27,7 +27,11 @@ export interface Stack {
   /** Signs in as the admin and returns a bearer token. */
   signIn(username?: string, password?: string): Promise<string>;
   /** POSTs a GraphQL operation with the admin's token (or the one given; null = anonymous). */
-  graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }>;
+  graphql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string | null,
+  ): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }>;
   /** A worker daemon over HTTP; with clusterCapacity > 0 it also submits to the project's SLURM. */
   startWorker(o?: { name?: string; localCapacity?: number; clusterCapacity?: number }): Promise<Daemon>;
   close(): Promise<void>;
@@ -68,7 +72,10 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
       headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
       body: JSON.stringify({ query, variables }),
     });
-    return (await res.json()) as { data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
+    return (await res.json()) as {
+      data?: T;
+      errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+    };
   }
 
   let adminToken: string | undefined;
@@ -118,7 +125,9 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
         redis,
         logger,
         makeLocal: (events) => createLocalExecutor(events, { killGraceSeconds: 1 }),
-        makeCluster: o.clusterCapacity ? (events) => createSlurmExecutor(events, { pollSeconds: 0.5, logger }) : undefined,
+        makeCluster: o.clusterCapacity
+          ? (events) => createSlurmExecutor(events, { pollSeconds: 0.5, logger })
+          : undefined,
         version: 'test',
         idleMs: 20,
       });

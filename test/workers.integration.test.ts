@@ -66,7 +66,12 @@ async function pipeline(n: number, body: string) {
 }
 
 const count = async (stageId: string, status: string) =>
-  (await one<{ n: number }>(`SELECT count(*)::int AS n FROM stage_tile_states WHERE stage_id = $1 AND status = $2`, [stageId, status])).n;
+  (
+    await one<{ n: number }>(`SELECT count(*)::int AS n FROM stage_tile_states WHERE stage_id = $1 AND status = $2`, [
+      stageId,
+      status,
+    ])
+  ).n;
 
 const update = (id: string, input: Record<string, unknown>) =>
   stack.graphql<{ updateWorker: { worker: { status: string } | null; errors: Array<{ field: string }> } }>(
@@ -83,7 +88,10 @@ it('pausing a worker stops new starts; resuming continues; draining finishes wha
   expect(paused.errors).toBeUndefined();
   // Within a heartbeat the worker takes nothing new: what it runs ends, then nothing moves.
   await until(async () => (await count(stageId, 'processing')) === 0, 'paused worker idle');
-  await until(async () => (await one<{ status: string }>(`SELECT status FROM workers WHERE id = $1`, [w.id])).status === 'paused', 'status paused');
+  await until(
+    async () => (await one<{ status: string }>(`SELECT status FROM workers WHERE id = $1`, [w.id])).status === 'paused',
+    'status paused',
+  );
   const held = await count(stageId, 'complete');
   await new Promise((r) => setTimeout(r, 1000));
   expect(await count(stageId, 'complete')).toBe(held);
@@ -92,7 +100,11 @@ it('pausing a worker stops new starts; resuming continues; draining finishes wha
   await update(w.id, { paused: false });
   await until(async () => (await count(stageId, 'complete')) > held + 2, 'resumed');
   await update(w.id, { draining: true });
-  await until(async () => (await one<{ status: string }>(`SELECT status FROM workers WHERE id = $1`, [w.id])).status === 'stopped', 'drained');
+  await until(
+    async () =>
+      (await one<{ status: string }>(`SELECT status FROM workers WHERE id = $1`, [w.id])).status === 'stopped',
+    'drained',
+  );
   expect(await count(stageId, 'processing')).toBe(0);
   const drained = await count(stageId, 'complete');
   await new Promise((r) => setTimeout(r, 1000));
@@ -155,7 +167,9 @@ it('a worker that goes silent is marked unavailable and its executions finish on
     `SELECT stage_id, task_id, worker_id, project_id, duration_seconds, pending_seconds, cpu_seconds, peak_memory_mb
      FROM executions WHERE status = 'succeeded'`,
   );
-  expect(tagged.every((p) => p.stage_id === stageId && p.task_id && p.worker_id && p.duration_seconds >= 1.5)).toBe(true);
+  expect(tagged.every((p) => p.stage_id === stageId && p.task_id && p.worker_id && p.duration_seconds >= 1.5)).toBe(
+    true,
+  );
   const load = await influx.query<{ n: number }>(`SELECT count("local_load") AS n FROM worker_load`);
   expect(load[0]?.n ?? 0).toBeGreaterThan(0);
   await influx.dropDatabase(stack.config.services.influx.database);

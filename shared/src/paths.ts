@@ -7,7 +7,9 @@ export class PathEscapeError extends Error {
     readonly relativePath: string,
     readonly root: string,
   ) {
-    super(`Path "${relativePath}" leaves its root "${root}": use a path inside the root, without ".." or a leading "/"`);
+    super(
+      `Path "${relativePath}" leaves its root "${root}": use a path inside the root, without ".." or a leading "/"`,
+    );
     this.name = 'PathEscapeError';
   }
 }

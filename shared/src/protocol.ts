@@ -75,6 +75,27 @@ export interface ExecutionReport {
   at: string;
 }
 
+/** A cluster job of an earlier session of a worker, handed back at registration for the new daemon to track. */
+export interface ClusterAttachment {
+  executionId: string;
+  clusterJobId: string;
+  stdoutPath: string | null;
+  stderrPath: string | null;
+  /** The exit code that means success for this execution. */
+  expectedExitCode: number;
+  /** Cluster work units it occupies. */
+  workUnits: number;
+}
+
+/** What the coordinator answers to a worker's registration. */
+export interface WorkerRegistration {
+  workerId: string;
+  /** New on every registration: reports and heartbeats of older sessions are refused. */
+  sessionId: string;
+  directive: WorkerDirective;
+  reattach: ClusterAttachment[];
+}
+
 /** What a worker says in each heartbeat. */
 export interface HeartbeatInput {
   workerId: string;

@@ -76,16 +76,30 @@ describe('finalReport', () => {
   });
 
   it('maps every other ending to failed or canceled with its reason', () => {
-    expect(finalReport(outcome({ ending: 'canceled' }), 0, ExecutionTarget.Local).status).toBe(ExecutionStatus.Canceled);
-    const t = finalReport(outcome({ ending: 'timeout', failureReason: FailureReason.Timeout }), 0, ExecutionTarget.Local);
+    expect(finalReport(outcome({ ending: 'canceled' }), 0, ExecutionTarget.Local).status).toBe(
+      ExecutionStatus.Canceled,
+    );
+    const t = finalReport(
+      outcome({ ending: 'timeout', failureReason: FailureReason.Timeout }),
+      0,
+      ExecutionTarget.Local,
+    );
     expect([t.status, t.failureReason]).toEqual([ExecutionStatus.Failed, FailureReason.Timeout]);
     const m = finalReport(
       outcome({ ending: 'failed-to-start', failureReason: FailureReason.ScriptMissing, message: 'gone' }),
       0,
       ExecutionTarget.Local,
     );
-    expect([m.status, m.failureReason, m.message]).toEqual([ExecutionStatus.Failed, FailureReason.ScriptMissing, 'gone']);
-    const oom = finalReport(outcome({ ending: 'exited', exitCode: 0, failureReason: FailureReason.OutOfMemory }), 0, ExecutionTarget.Cluster);
+    expect([m.status, m.failureReason, m.message]).toEqual([
+      ExecutionStatus.Failed,
+      FailureReason.ScriptMissing,
+      'gone',
+    ]);
+    const oom = finalReport(
+      outcome({ ending: 'exited', exitCode: 0, failureReason: FailureReason.OutOfMemory }),
+      0,
+      ExecutionTarget.Cluster,
+    );
     expect(oom.status).toBe(ExecutionStatus.Failed);
   });
 });

@@ -89,7 +89,14 @@ export function prepareRun(spec: TaskSpec, target: ExecutionTarget, pathMap: Wor
     LOG_FILE: stdoutPath,
   };
   const [src, dst, relativePath, tileName] = spec.baseArgs;
-  const argv = [map(spec.script), map(src), map(dst), relativePath, tileName, ...resolveArguments(spec.args, parameters)];
+  const argv = [
+    map(spec.script),
+    map(src),
+    map(dst),
+    relativePath,
+    tileName,
+    ...resolveArguments(spec.args, parameters),
+  ];
   return {
     executionId: spec.executionId,
     argv,
@@ -126,7 +133,12 @@ export function finalReport(outcome: RunOutcome, expectedExitCode: number, targe
             message: outcome.message ?? `Exit code ${outcome.exitCode}, expected ${expectedExitCode}`,
           };
     case 'canceled':
-      return { ...base, status: ExecutionStatus.Canceled, failureReason: FailureReason.Canceled, message: outcome.message };
+      return {
+        ...base,
+        status: ExecutionStatus.Canceled,
+        failureReason: FailureReason.Canceled,
+        message: outcome.message,
+      };
     case 'timeout':
     case 'killed':
     case 'lost':
@@ -167,7 +179,13 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   let state: DaemonState = 'starting';
   let workerId = '';
   let sessionId = '';
-  let directive: WorkerDirective = { status: WorkerStatus.Paused, localCapacity: 0, clusterCapacity: 0, stages: [], cancel: [] };
+  let directive: WorkerDirective = {
+    status: WorkerStatus.Paused,
+    localCapacity: 0,
+    clusterCapacity: 0,
+    stages: [],
+    cancel: [],
+  };
   let reporter: Reporter | undefined;
   const bulls = new Map<string, BullWorker>();
   /** Claimed and waiting for a local slot, in claim order. */
@@ -302,7 +320,11 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     if (taken.length === 0) return 0;
     // The job leaves Redis now; Postgres tracks the execution from the claim on.
     await Promise.all(
-      taken.map((t) => t.job.moveToCompleted(null, t.token, false).catch((err: unknown) => log.warn({ err }, 'job not completed in Redis'))),
+      taken.map((t) =>
+        t.job
+          .moveToCompleted(null, t.token, false)
+          .catch((err: unknown) => log.warn({ err }, 'job not completed in Redis')),
+      ),
     );
     const now = new Date().toISOString();
     const claims: Claimed[] = [];
@@ -455,7 +477,10 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     workerId = reg.workerId;
     sessionId = reg.sessionId;
     if (reporter) reporter.setSession(sessionId);
-    else reporter = createReporter(api, sessionId, { onError: (err) => log.warn({ err: err.message }, 'report not sent; retrying') });
+    else
+      reporter = createReporter(api, sessionId, {
+        onError: (err) => log.warn({ err: err.message }, 'report not sent; retrying'),
+      });
     if (cluster && reg.reattach.length > 0) {
       for (const r of reg.reattach) {
         if (running.has(r.executionId)) continue;
@@ -467,7 +492,8 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         clusterUnits += r.workUnits;
       }
       await cluster.reattach(reg.reattach);
-      for (const r of reg.reattach) log.info({ executionId: r.executionId, jobId: r.clusterJobId }, 're-attached to cluster job');
+      for (const r of reg.reattach)
+        log.info({ executionId: r.executionId, jobId: r.clusterJobId }, 're-attached to cluster job');
     }
     applyDirective(reg.directive);
     log.info({ workerId, status: reg.directive.status }, 'registered');

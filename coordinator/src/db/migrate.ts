@@ -13,15 +13,13 @@ export type Migration = (params: { context: MigrationContext }) => Promise<void>
  * (PostgreSQL DDL is transactional), recorded in the `schema_migrations` table.
  */
 export function createMigrator(sequelize: Sequelize) {
-  const inTransaction =
-    (fn: Migration) =>
-    async (): Promise<void> => {
-      await sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, async (t) => {
-        await fn({
-          context: { query: (sql, replacements) => sequelize.query(sql, { transaction: t, replacements }) },
-        });
+  const inTransaction = (fn: Migration) => async (): Promise<void> => {
+    await sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, async (t) => {
+      await fn({
+        context: { query: (sql, replacements) => sequelize.query(sql, { transaction: t, replacements }) },
       });
-    };
+    });
+  };
   return new Umzug({
     migrations: migrations.map((m) => ({ name: m.name, up: inTransaction(m.up), down: inTransaction(m.down) })),
     storage: new SequelizeStorage({ sequelize, tableName: 'schema_migrations' }),

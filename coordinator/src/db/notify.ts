@@ -28,9 +28,15 @@ export type ChangeNotice =
 /** NOTIFY payloads are limited to 8000 bytes; plane lists are trimmed past this many entries. */
 const MAX_PLANES = 200;
 
-export async function notifyChange(sequelize: Sequelize, notice: ChangeNotice, transaction?: Transaction): Promise<void> {
+export async function notifyChange(
+  sequelize: Sequelize,
+  notice: ChangeNotice,
+  transaction?: Transaction,
+): Promise<void> {
   const trimmed =
-    'planes' in notice && notice.planes && notice.planes.length > MAX_PLANES ? { ...notice, planes: undefined } : notice;
+    'planes' in notice && notice.planes && notice.planes.length > MAX_PLANES
+      ? { ...notice, planes: undefined }
+      : notice;
   await sequelize.query('SELECT pg_notify(:channel, :payload)', {
     replacements: { channel: CHANGE_CHANNEL, payload: JSON.stringify(trimmed) },
     transaction,

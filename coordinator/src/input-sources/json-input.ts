@@ -275,6 +275,8 @@ class JsonReading implements InputReading {
       let lastGroup: string | null | undefined;
       let run: Array<{ start: number; end: number }> = [];
       let runHashes: number[] = [];
+      // An arrow function cannot be a generator: the generator below reads the reader through this alias.
+      // eslint-disable-next-line @typescript-eslint/no-this-alias
       const self = this;
       function* flush(): Generator<InputItem> {
         if (run.length === 0) return;

@@ -16,18 +16,15 @@ export interface ActionsDeps {
 }
 
 /** Statuses a tile may be resubmitted from (queued and processing ones must be canceled first). */
-const RESUBMITTABLE: TileStatusT[] = [TileStatus.Complete, TileStatus.Failed, TileStatus.Canceled, TileStatus.Incomplete];
+const RESUBMITTABLE: TileStatusT[] = [
+  TileStatus.Complete,
+  TileStatus.Failed,
+  TileStatus.Canceled,
+  TileStatus.Incomplete,
+];
 
 export function createSchedulerActions({ sequelize, queues, logger }: ActionsDeps): SchedulerActions {
   const log = logger.child({ part: 'actions' });
-
-  async function stageIdsOf(projectId: string): Promise<string[]> {
-    const rows = await sequelize.query<{ id: string }>(
-      'SELECT id FROM stages WHERE project_id = $1 AND archived_at IS NULL',
-      { bind: [projectId], type: QueryTypes.SELECT },
-    );
-    return rows.map((r) => r.id);
-  }
 
   async function projectOf(stageId: string): Promise<string> {
     const [row] = await sequelize.query<{ project_id: string }>('SELECT project_id FROM stages WHERE id = $1', {
@@ -77,10 +74,13 @@ export function createSchedulerActions({ sequelize, queues, logger }: ActionsDep
         });
         await notifyChange(sequelize, { type: 'topology', projectId }, t);
       });
-      const [p] = await sequelize.query<{ is_processing: boolean }>('SELECT is_processing FROM projects WHERE id = $1', {
-        bind: [projectId],
-        type: QueryTypes.SELECT,
-      });
+      const [p] = await sequelize.query<{ is_processing: boolean }>(
+        'SELECT is_processing FROM projects WHERE id = $1',
+        {
+          bind: [projectId],
+          type: QueryTypes.SELECT,
+        },
+      );
       await applyQueueState([stageId], processing && p.is_processing);
     },
 

@@ -2,7 +2,15 @@
  * What the GraphQL layer asks of the scheduler. Resolvers stay thin: they check the caller and the input, then call
  * these. Implemented in actions.ts and worker-protocol.ts.
  */
-import type { ExecutionReport, HeartbeatInput, TileStatus, WorkerDirective } from '@tileflow/shared';
+import type {
+  ExecutionReport,
+  HeartbeatInput,
+  TileStatus,
+  WorkerDirective,
+  WorkerRegistration,
+} from '@tileflow/shared';
+
+export type { ClusterAttachment, WorkerRegistration } from '@tileflow/shared';
 
 /** Which tiles of a stage an action applies to. Exactly one of the fields is used. */
 export interface TileSelector {
@@ -46,23 +54,6 @@ export interface RegisterWorkerRequest {
   localCapacity: number;
   clusterCapacity: number;
   clusterExecutions?: string[];
-}
-
-/** A cluster job of an earlier session of the worker, handed back for the new daemon to track. */
-export interface ClusterAttachment {
-  executionId: string;
-  clusterJobId: string;
-  stdoutPath: string | null;
-  stderrPath: string | null;
-  expectedExitCode: number;
-  workUnits: number;
-}
-
-export interface WorkerRegistration {
-  workerId: string;
-  sessionId: string;
-  directive: WorkerDirective;
-  reattach: ClusterAttachment[];
 }
 
 /** The worker daemon's side of the API (callers authenticated with the worker token). */

@@ -203,7 +203,11 @@ export async function dispatchStage(
            failure_reason, message, finished_at)
          SELECT $1, $2, $3, $4, attempts + 1, 'failed', 'submit-failed', $5, now()
          FROM stage_tile_states WHERE stage_id = $2 AND tile_id = $3 RETURNING id`,
-        { bind: [project.id, stage.id, r.tileId, stage.definition.id, r.message], type: QueryTypes.SELECT, transaction: t },
+        {
+          bind: [project.id, stage.id, r.tileId, stage.definition.id, r.message],
+          type: QueryTypes.SELECT,
+          transaction: t,
+        },
       );
       await sequelize.query(
         `UPDATE stage_tile_states SET status = 'failed', attempts = attempts + 1, current_execution_id = $3,
@@ -222,11 +226,22 @@ export async function dispatchStage(
   return result;
 }
 
-/** How many of a stage's tiles are queued now (bounded by the dispatch window, so the count is cheap). */
-export async function queuedCount(sequelize: Sequelize, stageId: string): Promise<number> {
-  const [row] = await sequelize.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM stage_tile_states WHERE stage_id = $1 AND status = 'queued'`,
-    { bind: [stageId], type: QueryTypes.SELECT },
+/**
+ * For each stage: how many of its tiles are queued now (bounded by the dispatch window, so the count is cheap), and
+ * whether any is ready and due. One query for all of a project's stages; stages with nothing to do cost nothing more.
+ */
+export async function dispatchCandidates(
+  sequelize: Sequelize,
+  stageIds: string[],
+): Promise<Map<string, { queued: number; ready: boolean }>> {
+  if (stageIds.length === 0) return new Map();
+  const rows = await sequelize.query<{ id: string; queued: number; ready: boolean }>(
+    `SELECT s.id,
+       (SELECT count(*)::int FROM stage_tile_states q WHERE q.stage_id = s.id AND q.status = 'queued') AS queued,
+       EXISTS (SELECT 1 FROM stage_tile_states r WHERE r.stage_id = s.id AND r.status = 'incomplete'
+               AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now())) AS ready
+     FROM unnest($1::uuid[]) AS s(id)`,
+    { bind: [stageIds], type: QueryTypes.SELECT },
   );
-  return row.n;
+  return new Map(rows.map((r) => [r.id, { queued: r.queued, ready: r.ready }]));
 }

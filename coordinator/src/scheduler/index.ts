@@ -10,7 +10,7 @@ import type { ServicesConfig } from '@tileflow/shared';
 import type { CoordinatorConfig } from '../config/index.js';
 import { CHANGE_CHANNEL, notifyChange, type ChangeNotice } from '../db/notify.js';
 import type { Logger } from '../logger.js';
-import { dispatchStage, queuedCount } from './dispatch.js';
+import { dispatchCandidates, dispatchStage } from './dispatch.js';
 import type { Queues } from './queues.js';
 import { propagateProject } from './readiness.js';
 import { requeueMissing, sweepSilentWorkers } from './recovery.js';
@@ -38,7 +38,7 @@ export interface Scheduler {
 }
 
 /** Milliseconds a change notice waits for others before the pass it triggers. */
-const NOTICE_DEBOUNCE_MS = 20;
+const NOTICE_DEBOUNCE_MS = 40;
 
 /** Redis key holding the ISO time of the scheduler's last pass. */
 export const schedulerSeenKey = (prefix: string) => `${prefix}:scheduler:seen`;
@@ -77,8 +77,15 @@ export function createScheduler(deps: SchedulerDeps, prefix: string): Scheduler 
     }
     const planes: Array<{ stageId: string; z: number | null }> = [];
     if (project.isProcessing) {
-      for (const stage of stages.filter((s) => s.isProcessing)) {
-        const room = config.dispatchWindow - (await queuedCount(sequelize, stage.id));
+      const processing = stages.filter((s) => s.isProcessing);
+      const candidates = await dispatchCandidates(
+        sequelize,
+        processing.map((s) => s.id),
+      );
+      for (const stage of processing) {
+        const c = candidates.get(stage.id);
+        if (!c?.ready) continue;
+        const room = config.dispatchWindow - c.queued;
         const parent = stages.find((s) => s.id === stage.parentId);
         const d = await dispatchStage(sequelize, queues, project, stage, parent, room);
         if (d.queued + d.refused > 0) {
@@ -89,7 +96,13 @@ export function createScheduler(deps: SchedulerDeps, prefix: string): Scheduler 
       }
     }
     if (changedStages.size > 0) {
-      await notifyChange(sequelize, { type: 'states', projectId, stageIds: [...changedStages], planes, origin: 'scheduler' });
+      await notifyChange(sequelize, {
+        type: 'states',
+        projectId,
+        stageIds: [...changedStages],
+        planes,
+        origin: 'scheduler',
+      });
     }
   }
 

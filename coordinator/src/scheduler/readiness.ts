@@ -217,7 +217,16 @@ export async function propagateProject(
   const result: ReadinessResult = { changed: 0, stageIds: new Set(), more: false };
   const childrenOf = (parentId: string | null) => stages.filter((s) => s.parentId === parentId);
 
-  for (const parent of [null, ...stages]) {
+  // One cheap look (partial indexes) at which parents have flagged tiles, so that idle parents cost nothing.
+  const flagged = await sequelize.query<{ stage_id: string | null }>(
+    `SELECT s.id AS stage_id FROM unnest($1::uuid[]) AS s(id)
+       WHERE EXISTS (SELECT 1 FROM stage_tile_states t WHERE t.stage_id = s.id AND t.propagate)
+     UNION ALL
+     SELECT NULL WHERE EXISTS (SELECT 1 FROM tiles WHERE project_id = $2 AND propagate)`,
+    { bind: [stages.map((s) => s.id), project.id], type: QueryTypes.SELECT },
+  );
+  const withFlags = new Set(flagged.map((f) => f.stage_id));
+  for (const parent of [null, ...stages].filter((p) => withFlags.has(p?.id ?? null))) {
     const children = childrenOf(parent?.id ?? null);
     await sequelize.transaction(async (t) => {
       const sources = parent

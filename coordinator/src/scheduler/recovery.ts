@@ -8,12 +8,16 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import type { TaskSpec } from '@tileflow/shared';
 import { notifyChange } from '../db/notify.js';
 import type { Logger } from '../logger.js';
-import { buildSpec, neighboursOf } from './dispatch.js';
+import { buildSpec, neighboursOf, type TileRow } from './dispatch.js';
 import type { Queues } from './queues.js';
 import { loadProject, loadStages } from './topology.js';
 import { markLost } from './worker-protocol.js';
 
-export async function sweepSilentWorkers(sequelize: Sequelize, timeoutSeconds: number, logger: Logger): Promise<number> {
+export async function sweepSilentWorkers(
+  sequelize: Sequelize,
+  timeoutSeconds: number,
+  logger: Logger,
+): Promise<number> {
   return sequelize.transaction(async (t) => {
     const workers = await sequelize.query<{ id: string; name: string }>(
       `UPDATE workers SET status = 'unavailable', updated_at = now()
@@ -27,27 +31,23 @@ export async function sweepSilentWorkers(sequelize: Sequelize, timeoutSeconds: n
          AND (target IS DISTINCT FROM 'cluster' OR cluster_job_id IS NULL)`,
       { bind: [workers.map((w) => w.id)], type: QueryTypes.SELECT, transaction: t },
     );
-    const lost = await markLost(sequelize, t, execs.map((e) => e.id), 'its worker stopped sending heartbeats');
+    const lost = await markLost(
+      sequelize,
+      t,
+      execs.map((e) => e.id),
+      'its worker stopped sending heartbeats',
+    );
     for (const w of workers) await notifyChange(sequelize, { type: 'workers', workerId: w.id }, t);
     logger.warn({ workers: workers.map((w) => w.name), lost }, 'workers unavailable; their executions recovered');
     return lost;
   });
 }
 
-interface QueuedRow {
+interface QueuedRow extends TileRow {
   id: string;
   project_id: string;
   stage_id: string;
-  tile_id: string;
   attempt: number;
-  relative_path: string;
-  tile_name: string;
-  x: number | null;
-  y: number | null;
-  z: number | null;
-  step_x: number | null;
-  step_y: number | null;
-  step_z: number | null;
 }
 
 /**
@@ -78,7 +78,12 @@ export async function requeueMissing(
     const byStage = new Map<string, QueuedRow[]>();
     for (const r of rows) byStage.set(r.stage_id, [...(byStage.get(r.stage_id) ?? []), r]);
     for (const [stageId, list] of byStage) {
-      const missing = new Set(await queues.missing(stageId, list.map((r) => r.id)));
+      const missing = new Set(
+        await queues.missing(
+          stageId,
+          list.map((r) => r.id),
+        ),
+      );
       if (missing.size === 0) continue;
       const project = await loadProject(sequelize, list[0].project_id);
       const stages = await loadStages(sequelize, list[0].project_id);

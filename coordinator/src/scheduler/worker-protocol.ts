@@ -74,7 +74,10 @@ export function retryDelaySeconds(baseSeconds: number, attempt: number): number 
 
 /** Tile status after an execution ended, and when it may run again. Exhaustive over final statuses. */
 export function tileOutcome(
-  exec: Pick<ExecRow, 'attempt' | 'retry_base' | 'max_retries' | 'retry_backoff_seconds' | 'cancel_requested' | 'tile_status'>,
+  exec: Pick<
+    ExecRow,
+    'attempt' | 'retry_base' | 'max_retries' | 'retry_backoff_seconds' | 'cancel_requested' | 'tile_status'
+  >,
   final: ExecutionStatus,
 ): { status: TileStatus; retryInSeconds: number | null; propagate: boolean } {
   if (exec.tile_status === TileStatus.Canceled || exec.cancel_requested) {
@@ -179,7 +182,10 @@ export async function writeOutcomes(
       { bind: [JSON.stringify(rows)], transaction },
     );
   }
-  const byProject = new Map<string, { stageIds: Set<string>; planes: Map<string, { stageId: string; z: number | null }> }>();
+  const byProject = new Map<
+    string,
+    { stageIds: Set<string>; planes: Map<string, { stageId: string; z: number | null }> }
+  >();
   for (const c of tileChanges) {
     const p = byProject.get(c.exec.project_id) ?? { stageIds: new Set(), planes: new Map() };
     p.stageIds.add(c.exec.stage_id);
@@ -310,7 +316,15 @@ export function createWorkerProtocol({ sequelize, logger, metrics }: WorkerProto
              status = 'running', last_heartbeat_at = now(), updated_at = now()
            RETURNING *`,
           {
-            bind: [input.name, input.host, input.version, input.cpus, input.memoryMb, input.localCapacity, input.clusterCapacity],
+            bind: [
+              input.name,
+              input.host,
+              input.version,
+              input.cpus,
+              input.memoryMb,
+              input.localCapacity,
+              input.clusterCapacity,
+            ],
             type: QueryTypes.SELECT,
             transaction: t,
           },
@@ -347,7 +361,10 @@ export function createWorkerProtocol({ sequelize, logger, metrics }: WorkerProto
         await markLost(sequelize, t, lost, 'the worker restarted while it ran');
         return { w, reattach: withPaths, lost: lost.length };
       });
-      log.info({ workerId: result.w.id, name: input.name, lost: result.lost, reattach: result.reattach.length }, 'worker registered');
+      log.info(
+        { workerId: result.w.id, name: input.name, lost: result.lost, reattach: result.reattach.length },
+        'worker registered',
+      );
       await notifyChange(sequelize, { type: 'workers', workerId: result.w.id });
       return {
         workerId: result.w.id,
@@ -404,7 +421,10 @@ export function createWorkerProtocol({ sequelize, logger, metrics }: WorkerProto
         const rows = await lockExecutions(sequelize, t, ids);
         const byId = new Map(rows.map((r) => [r.id, { ...r }]));
         const changed = new Set<string>();
-        const tileChanges = new Map<string, { exec: ExecRow; status: TileStatus; retryInSeconds: number | null; propagate: boolean }>();
+        const tileChanges = new Map<
+          string,
+          { exec: ExecRow; status: TileStatus; retryInSeconds: number | null; propagate: boolean }
+        >();
         const rejected = new Set<string>();
         let applied = 0;
         for (const r of reports) {
@@ -444,7 +464,12 @@ export function createWorkerProtocol({ sequelize, logger, metrics }: WorkerProto
               e.submitted_at = e.submitted_at ?? at;
               if (r.status === ExecutionStatus.Running) e.started_at = e.started_at ?? new Date(r.startedAt ?? r.at);
               if (e.tile_status === TileStatus.Queued && e.current_execution_id === e.id) {
-                tileChanges.set(e.id, { exec: e, status: TileStatus.Processing, retryInSeconds: null, propagate: false });
+                tileChanges.set(e.id, {
+                  exec: e,
+                  status: TileStatus.Processing,
+                  retryInSeconds: null,
+                  propagate: false,
+                });
                 e.tile_status = TileStatus.Processing;
               }
               break;
@@ -503,7 +528,9 @@ export function createWorkerProtocol({ sequelize, logger, metrics }: WorkerProto
         return { applied, rejected: [...rejected] };
       });
       if (finished.length > 0 && metrics) {
-        void metrics.writeExecution(finished.map(toMetric)).catch((err: unknown) => log.warn({ err }, 'execution metrics not written'));
+        void metrics
+          .writeExecution(finished.map(toMetric))
+          .catch((err: unknown) => log.warn({ err }, 'execution metrics not written'));
       }
       return outcome;
     },
@@ -537,4 +564,3 @@ export async function markLost(
   await writeOutcomes(sequelize, transaction, changed, tiles);
   return changed.length;
 }
-

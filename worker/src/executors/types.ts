@@ -58,7 +58,9 @@ export interface Executor {
   /** Stops a run: SIGTERM to its process group then SIGKILL, or scancel. Finishes it with ending 'canceled'. */
   cancel(executionId: string): Promise<void>;
   /** Takes over runs a previous daemon started (cluster jobs survive a worker restart). */
-  reattach(runs: Array<{ executionId: string; clusterJobId: string; stdoutPath: string | null; stderrPath: string | null }>): Promise<void>;
+  reattach(
+    runs: Array<{ executionId: string; clusterJobId: string; stdoutPath: string | null; stderrPath: string | null }>,
+  ): Promise<void>;
   /** Executions started and not yet finished. */
   running(): string[];
   close(): Promise<void>;

@@ -2,7 +2,7 @@
  * The worker's client of the coordinator's GraphQL API, authenticated with the worker token. Calls are plain
  * fetches with keep-alive; failures throw {@link CoordinatorError} and the caller retries.
  */
-import type { ExecutionReport, HeartbeatInput, WorkerDirective } from '@tileflow/shared';
+import type { ExecutionReport, HeartbeatInput, WorkerDirective, WorkerRegistration } from '@tileflow/shared';
 
 export class CoordinatorError extends Error {
   readonly code: string;
@@ -13,21 +13,10 @@ export class CoordinatorError extends Error {
   }
 }
 
-export interface Registration {
-  workerId: string;
-  sessionId: string;
-  directive: WorkerDirective;
-  reattach: Array<{
-    executionId: string;
-    clusterJobId: string;
-    stdoutPath: string | null;
-    stderrPath: string | null;
-    expectedExitCode: number;
-    workUnits: number;
-  }>;
-}
+export type Registration = WorkerRegistration;
 
-const DIRECTIVE = 'status localCapacity clusterCapacity cancel stages { stageId queueName localWorkUnits clusterWorkUnits target }';
+const DIRECTIVE =
+  'status localCapacity clusterCapacity cancel stages { stageId queueName localWorkUnits clusterWorkUnits target }';
 
 /** GraphQL enums are upper case with underscores; the shared enums are lower case with dashes. */
 const toEnum = (v: string) => v.toUpperCase().replace(/-/g, '_');
@@ -67,9 +56,14 @@ export function createCoordinatorApi(url: string, token: string, timeoutMs = 10_
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
-      throw new CoordinatorError(`coordinator at ${url} unreachable: ${(err as Error).message}`, 'UNREACHABLE', { cause: err });
+      throw new CoordinatorError(`coordinator at ${url} unreachable: ${(err as Error).message}`, 'UNREACHABLE', {
+        cause: err,
+      });
     }
-    const body = (await res.json().catch(() => ({}))) as { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+    const body = (await res.json().catch(() => ({}))) as {
+      data?: T;
+      errors?: Array<{ message: string; extensions?: { code?: string } }>;
+    };
     if (body.errors?.length) {
       const e = body.errors[0];
       throw new CoordinatorError(e.message, e.extensions?.code ?? 'GRAPHQL');

@@ -14,13 +14,20 @@ function coordinator(failures: number, refuse: string[] = []) {
       calls++;
       if (calls <= failures) throw new Error('coordinator down');
       batches.push(reports);
-      return { applied: reports.length, rejected: reports.map((r) => r.executionId).filter((id) => refuse.includes(id)) };
+      return {
+        applied: reports.length,
+        rejected: reports.map((r) => r.executionId).filter((id) => refuse.includes(id)),
+      };
     },
   };
   return { api, batches };
 }
 
-const report = (id: string, status: ExecutionStatus): ExecutionReport => ({ executionId: id, status, at: new Date().toISOString() });
+const report = (id: string, status: ExecutionStatus): ExecutionReport => ({
+  executionId: id,
+  status,
+  at: new Date().toISOString(),
+});
 
 describe('reporter', () => {
   it('retries until the coordinator answers and loses nothing, in order', async () => {

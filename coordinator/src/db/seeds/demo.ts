@@ -28,7 +28,12 @@ export interface DemoIds {
 
 type Tx = import('sequelize').Transaction;
 
-async function one<T extends object>(sequelize: Sequelize, sql: string, bind: unknown[], t: Tx): Promise<T | undefined> {
+async function one<T extends object>(
+  sequelize: Sequelize,
+  sql: string,
+  bind: unknown[],
+  t: Tx,
+): Promise<T | undefined> {
   const rows = await sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT, transaction: t });
   return rows[0];
 }

@@ -31,7 +31,10 @@ export async function checkScript(script: string): Promise<{ reason: FailureReas
     const st = await fs.stat(script);
     if (!st.isFile()) return { reason: FailureReason.ScriptMissing, message: `Script ${script} is not a file` };
   } catch {
-    return { reason: FailureReason.ScriptMissing, message: `Script ${script} does not exist: check the task definition's script path` };
+    return {
+      reason: FailureReason.ScriptMissing,
+      message: `Script ${script} does not exist: check the task definition's script path`,
+    };
   }
   try {
     await fs.access(script, fsConstants.X_OK);
@@ -93,7 +96,8 @@ export function createLocalExecutor(events: ExecutorEvents, options: LocalExecut
         finish(e.id, {
           ending: 'failed-to-start',
           exitCode: null,
-          failureReason: e.errno === 13 || e.errno === 8 ? FailureReason.ScriptNotExecutable : FailureReason.ScriptMissing,
+          failureReason:
+            e.errno === 13 || e.errno === 8 ? FailureReason.ScriptNotExecutable : FailureReason.ScriptMissing,
           message: `Could not start the script: ${e.message}`,
           cpuSeconds: null,
           peakMemoryMb: null,

@@ -19,7 +19,15 @@ export interface SpawnRequest {
 export type LauncherEvent =
   | { ev: 'spawned'; id: string; pid: number }
   | { ev: 'error'; id: string; errno: number; message: string }
-  | { ev: 'exit'; id: string; code: number | null; signal: number | null; utime: number; stime: number; maxrss_kb: number };
+  | {
+      ev: 'exit';
+      id: string;
+      code: number | null;
+      signal: number | null;
+      utime: number;
+      stime: number;
+      maxrss_kb: number;
+    };
 
 /** Raised when the launcher helper cannot run (python3 missing) or died. */
 export class LauncherError extends Error {
@@ -64,10 +72,16 @@ export function startLauncher(
     }
   });
   child.on('error', (err) => {
-    if (!closing) onDeath(new LauncherError(`process launcher could not start (${python}): ${err.message}; install python3 or set TILEFLOW_PYTHON`));
+    if (!closing)
+      onDeath(
+        new LauncherError(
+          `process launcher could not start (${python}): ${err.message}; install python3 or set TILEFLOW_PYTHON`,
+        ),
+      );
   });
   child.on('exit', (code, signal) => {
-    if (!closing) onDeath(new LauncherError(`process launcher exited (code ${code}, signal ${signal}): ${stderr.trim()}`));
+    if (!closing)
+      onDeath(new LauncherError(`process launcher exited (code ${code}, signal ${signal}): ${stderr.trim()}`));
   });
   const send = (obj: unknown) => {
     if (!child.stdin.writable) throw new LauncherError('process launcher is not running');
