@@ -4,8 +4,8 @@
 #
 #   1. npm install       when node_modules is missing or older than a package.json or package-lock.json
 #   2. .env              written from .env-template when missing, every secret marked GENERATE filled at random
-#   3. test tools        Debian's shellcheck and docker-compose (the deployment tests use them); a warning, not a
-#                        failure, when they cannot be installed (not root)
+#   3. test tools        Debian's shellcheck, docker-compose and chromium (the deployment and browser tests use
+#                        them); a warning, not a failure, when they cannot be installed (not root)
 #   4. services          scripts/services.sh start ${TILEFLOW_SERVICES:-all}
 #   5. build             tsc -b (incremental: a no-op when nothing changed)
 #   6. migrations        ./migrate.sh up
@@ -97,8 +97,11 @@ write_env() {
   load_env_file "$ROOT/.env"
 }
 
+# Tools the tests use: shellcheck and docker-compose (test/deploy.test.ts checks every script and validates the compose
+# files offline) and Debian's Chromium (the web client's end-to-end tests and the tile map benchmark).
 install_tools() {
   apt_install shellcheck docker-compose || warn "shellcheck and docker-compose are missing: the deployment tests will fail"
+  apt_install chromium || warn "chromium is missing: the browser tests will fail (apt-get install chromium)"
 }
 
 start_services() {
@@ -117,8 +120,6 @@ migrate() {
 }
 
 check_node
-# test/deploy.test.ts validates the compose files offline (docker-compose config) and lints every script (shellcheck).
-apt_install docker-compose shellcheck || warn "docker-compose and shellcheck are missing: test/deploy.test.ts needs them"
 npm_install
 write_env
 install_tools
