@@ -19,7 +19,8 @@ import { readServicesConfig } from '@tileflow/shared';
 import { createSequelize } from '../coordinator/src/db/connection.js';
 import { migrateUp } from '../coordinator/src/db/migrate.js';
 import { SyntheticAcquisition } from '../coordinator/src/tools/synth.js';
-import { ensureBuilt, freePort, startProcess, stackEnv, waitHealthy, type Proc } from '../test/processes.js';
+import { loadCliEnv } from '../coordinator/src/cli/env.js';
+import { REPO, ensureBuilt, freePort, startProcess, stackEnv, waitHealthy, type Proc } from '../test/processes.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -243,6 +244,8 @@ async function latencyRun(
 }
 
 async function main() {
+  // The repository's .env (the Redis password, ports), as `npm run bench` would have it.
+  Object.assign(process.env, loadCliEnv(process.env, REPO));
   ensureBuilt();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tileflow-bench-'));
   const script = path.join(dir, 'noop.sh');
