@@ -83,7 +83,12 @@ async function startSystem(database: string, prefix: string): Promise<{ procs: P
   const port = await freePort();
   const env = stackEnv(database, prefix, port);
   const coordinator = startProcess('coordinator', 'coordinator/dist/main.js', ['all'], env);
-  await waitHealthy(env.TILEFLOW_URL, coordinator);
+  try {
+    await waitHealthy(env.TILEFLOW_URL, coordinator);
+  } catch (err) {
+    await coordinator.kill();
+    throw err;
+  }
   const worker = startProcess('worker', 'worker/dist/main.js', [], {
     ...env,
     TILEFLOW_WORKER_NAME: 'bench-1',

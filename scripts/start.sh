@@ -33,10 +33,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# The microscope: 8 × 8 tiles per plane, 12 planes; the first two planes at once, then 16 tiles a second.
+# The microscope: 16 × 16 tiles per plane, 20 planes; the first plane at once, then 8 tiles a second (about ten
+# minutes of acquisition, so the counts move while you watch).
 if [[ ! -f "$TILEFLOW_DEMO_ACQUISITION/pipeline-input.json" ]] || [[ "${TILEFLOW_DEMO_RESET:-0}" == 1 ]]; then
   node coordinator/dist/tools/synth-cli.js --root "$TILEFLOW_DEMO_ACQUISITION" --format pipeline-json \
-    --x 8 --y 8 --z 12 --bytes 4096 --initial 128 --append-rate 16 >"$LOGS/acquisition.log" 2>&1 &
+    --x 16 --y 16 --z 20 --bytes 4096 --initial 256 --append-rate 8 >"$LOGS/acquisition.log" 2>&1 &
   pids+=("$!")
   log "synthetic acquisition growing in $TILEFLOW_DEMO_ACQUISITION (log: $LOGS/acquisition.log)"
 fi
