@@ -3,7 +3,7 @@ import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
 /**
- * The web client. `@tileflow/shared` resolves to the shared package's TypeScript source, so the enums and event
+ * The web client. `@tileflow/shared` resolves to the shared package's browser entry (shared/src/browser.ts, TypeScript source), so the enums and event
  * maps are the very ones the coordinator uses (no copy, no build step first). In development, `/graphql` and
  * `/socket.io` are proxied to the API (TILEFLOW_API_URL, default http://127.0.0.1:4700).
  */
@@ -14,7 +14,7 @@ export default defineConfig({
   plugins: [react()],
   resolve: {
     alias: {
-      '@tileflow/shared': fileURLToPath(new URL('../shared/src/index.ts', import.meta.url)),
+      '@tileflow/shared': fileURLToPath(new URL('../shared/src/browser.ts', import.meta.url)),
     },
   },
   build: {

@@ -11,7 +11,7 @@ export default defineProject({
   plugins: [react()],
   resolve: {
     alias: {
-      '@tileflow/shared': fileURLToPath(new URL('../shared/src/index.ts', import.meta.url)),
+      '@tileflow/shared': fileURLToPath(new URL('../shared/src/browser.ts', import.meta.url)),
     },
   },
   test: {
