@@ -42,8 +42,16 @@ export function createCoordinator(config: CoordinatorConfig, parts: CoordinatorP
         password: config.services.redis.password,
         maxRetriesPerRequest: null,
       });
-      redis.on('error', (err) => logger.warn({ err: err.message }, 'redis'));
-      shutdown.push(() => redis.quit().catch(() => redis.disconnect()));
+      let redisError = '';
+      redis.on('error', (err) => {
+        redisError = err.message;
+        logger.warn({ err: err.message }, 'redis');
+      });
+      // quit() waits for a reply, which never comes from a Redis that was never reached: disconnect then.
+      shutdown.push(async () =>
+        redis.status === 'ready' ? redis.quit().catch(() => redis.disconnect()) : redis.disconnect(),
+      );
+      await answers(redis, () => redisError, config.services.redis);
       const queues = createQueues(redis, config.services.redis.prefix);
       shutdown.push(() => queues.close());
       const metrics = createMetrics(config.services.influx);
@@ -97,4 +105,26 @@ function serveSchedulerHealth(host: string, port: number, healthy: () => boolean
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));
   });
+}
+
+/** Waits for Redis to answer a PING, or fails startup naming the address and what Redis said (a wrong password…). */
+async function answers(redis: Redis, lastError: () => string, at: { host: string; port: number }): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `Redis at ${at.host}:${at.port} did not answer within 10 s (${lastError() || 'no reply'}): ` +
+              'check that it runs (npm run services -- status) and TILEFLOW_REDIS_PASSWORD',
+          ),
+        ),
+      10_000,
+    );
+  });
+  try {
+    await Promise.race([redis.ping(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

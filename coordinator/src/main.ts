@@ -29,6 +29,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    // A part stuck on a dead service must not keep the process alive forever.
+    setTimeout(() => {
+      logger.error('shutdown did not finish within 20 s; exiting anyway');
+      process.exit(1);
+    }, 20_000).unref();
     void coordinator.stop().then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -37,7 +42,7 @@ async function main(): Promise<void> {
     await coordinator.start();
   } catch (err) {
     logger.fatal({ err }, 'startup failed');
-    await coordinator.stop();
+    await Promise.race([coordinator.stop(), new Promise((r) => setTimeout(r, 5000))]);
     process.exit(1);
   }
 }

@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: draining running work');
+    // Drained scripts may take long, but a second signal, or a stop stuck on a dead service, must end it.
+    process.once(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM', () => process.exit(1));
     void daemon
       .stop()
       .then(() => redis.quit())
