@@ -9,6 +9,7 @@ import path from 'node:path';
 import { QueryTypes } from 'sequelize';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { slurmConf } from './helpers.js';
+import { eventually } from './pipeline-kit.js';
 import { startStack, type Stack } from './stack.js';
 
 let stack: Stack;
@@ -29,14 +30,6 @@ afterEach(async () => {
 
 const rows = <T extends object>(sql: string, bind: unknown[] = []) =>
   stack.sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT });
-
-async function until(check: () => Promise<boolean>, what: string, ms = 90_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function project(n: { nx: number; nz: number }) {
   const [p] = await rows<{ id: string }>(
@@ -88,10 +81,16 @@ it('runs a three-stage pipeline with its middle stage on SLURM', { timeout: 120_
     target: 'local',
   });
   await stack.startWorker({ name: 'hybrid', localCapacity: 2, clusterCapacity: 4 });
-  await until(async () => {
-    const [r] = await rows<{ n: number }>(`SELECT count(*)::int AS n FROM stage_tile_states WHERE status = 'complete'`);
-    return r.n === 18;
-  }, 'all three stages complete');
+  await eventually(
+    async () => {
+      const [r] = await rows<{ n: number }>(
+        `SELECT count(*)::int AS n FROM stage_tile_states WHERE status = 'complete'`,
+      );
+      return r.n === 18;
+    },
+    90_000,
+    'all three stages complete',
+  );
   const targets = await rows<{ stage_id: string; target: string; jobs: number; n: number }>(
     `SELECT stage_id, target, count(cluster_job_id)::int AS jobs, count(*)::int AS n FROM task_executions
      WHERE status = 'succeeded' GROUP BY stage_id, target`,
@@ -111,26 +110,34 @@ it(
     const projectId = await project({ nx: 3, nz: 1 });
     const s = await stage(projectId, 'long', 'sleep 4; echo done > "$2/$3/done.txt"', { target: 'cluster' });
     const first = await stack.startWorker({ name: 'restarts', localCapacity: 0, clusterCapacity: 3 });
-    await until(async () => {
-      const [r] = await rows<{ n: number }>(
-        `SELECT count(*)::int AS n FROM task_executions WHERE stage_id = $1 AND cluster_job_id IS NOT NULL AND status IN ('submitted', 'running')`,
-        [s],
-      );
-      return r.n === 3;
-    }, 'three jobs submitted');
+    await eventually(
+      async () => {
+        const [r] = await rows<{ n: number }>(
+          `SELECT count(*)::int AS n FROM task_executions WHERE stage_id = $1 AND cluster_job_id IS NOT NULL AND status IN ('submitted', 'running')`,
+          [s],
+        );
+        return r.n === 3;
+      },
+      90_000,
+      'three jobs submitted',
+    );
     const before = await rows<{ id: string; cluster_job_id: string }>(
       `SELECT id, cluster_job_id FROM task_executions WHERE stage_id = $1 ORDER BY id`,
       [s],
     );
     await first.stop(); // the daemon goes; its SLURM jobs keep running
     await stack.startWorker({ name: 'restarts', localCapacity: 0, clusterCapacity: 3 });
-    await until(async () => {
-      const [r] = await rows<{ n: number }>(
-        `SELECT count(*)::int AS n FROM stage_tile_states WHERE stage_id = $1 AND status = 'complete'`,
-        [s],
-      );
-      return r.n === 3;
-    }, 'jobs finish after the restart');
+    await eventually(
+      async () => {
+        const [r] = await rows<{ n: number }>(
+          `SELECT count(*)::int AS n FROM stage_tile_states WHERE stage_id = $1 AND status = 'complete'`,
+          [s],
+        );
+        return r.n === 3;
+      },
+      90_000,
+      'jobs finish after the restart',
+    );
     const after = await rows<{ id: string; cluster_job_id: string; status: string }>(
       `SELECT id, cluster_job_id, status FROM task_executions WHERE stage_id = $1 ORDER BY id`,
       [s],

@@ -10,6 +10,7 @@ import { InfluxDB } from 'influx';
 import { QueryTypes } from 'sequelize';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { startProcess, ensureBuilt, type Proc } from './processes.js';
+import { eventually } from './pipeline-kit.js';
 import { startStack, type Stack } from './stack.js';
 
 let stack: Stack;
@@ -29,14 +30,6 @@ afterEach(async () => {
 
 const one = async <T extends object>(sql: string, bind: unknown[] = []) =>
   (await stack.sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT }))[0];
-
-async function until(check: () => Promise<boolean>, what: string, ms = 30_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A project of n tiles and one stage running `body`, processing. */
 async function pipeline(n: number, body: string) {
@@ -83,13 +76,14 @@ it('pausing a worker stops new starts; resuming continues; draining finishes wha
   const { stageId } = await pipeline(40, 'sleep 0.2');
   await stack.startWorker({ name: 'lifecycle', localCapacity: 2 });
   const w = await one<{ id: string }>(`SELECT id FROM workers WHERE name = 'lifecycle'`);
-  await until(async () => (await count(stageId, 'complete')) >= 2, 'first completions');
+  await eventually(async () => (await count(stageId, 'complete')) >= 2, 30_000, 'first completions');
   const paused = await update(w.id, { paused: true });
   expect(paused.errors).toBeUndefined();
   // Within a heartbeat the worker takes nothing new: what it runs ends, then nothing moves.
-  await until(async () => (await count(stageId, 'processing')) === 0, 'paused worker idle');
-  await until(
+  await eventually(async () => (await count(stageId, 'processing')) === 0, 30_000, 'paused worker idle');
+  await eventually(
     async () => (await one<{ status: string }>(`SELECT status FROM workers WHERE id = $1`, [w.id])).status === 'paused',
+    30_000,
     'status paused',
   );
   const held = await count(stageId, 'complete');
@@ -98,11 +92,12 @@ it('pausing a worker stops new starts; resuming continues; draining finishes wha
   expect(held).toBeLessThan(40);
 
   await update(w.id, { paused: false });
-  await until(async () => (await count(stageId, 'complete')) > held + 2, 'resumed');
+  await eventually(async () => (await count(stageId, 'complete')) > held + 2, 30_000, 'resumed');
   await update(w.id, { draining: true });
-  await until(
+  await eventually(
     async () =>
       (await one<{ status: string }>(`SELECT status FROM workers WHERE id = $1`, [w.id])).status === 'stopped',
+    30_000,
     'drained',
   );
   expect(await count(stageId, 'processing')).toBe(0);
@@ -128,10 +123,10 @@ it('a worker that goes silent is marked unavailable and its executions finish on
   };
   const doomed = startProcess('doomed', 'worker/dist/main.js', [], env);
   procs.push(doomed);
-  await until(async () => (await count(stageId, 'processing')) === 3, 'doomed worker runs three');
+  await eventually(async () => (await count(stageId, 'processing')) === 3, 30_000, 'doomed worker runs three');
   await doomed.kill('SIGKILL');
   await stack.startWorker({ name: 'survivor', localCapacity: 3 });
-  await until(async () => (await count(stageId, 'complete')) === 6, 'all complete on the survivor', 60_000);
+  await eventually(async () => (await count(stageId, 'complete')) === 6, 60_000, 'all complete on the survivor');
   const doomedRow = await one<{ status: string }>(`SELECT status FROM workers WHERE name = 'doomed'`);
   expect(doomedRow.status).toBe('unavailable');
   const lost = await one<{ n: number }>(
@@ -159,10 +154,16 @@ it('a worker that goes silent is marked unavailable and its executions finish on
     port: stack.config.services.influx.port,
     database: stack.config.services.influx.database,
   });
-  await until(async () => {
-    const rows = await influx.query<{ n: number }>(`SELECT count("n") AS n FROM executions WHERE status = 'succeeded'`);
-    return rows[0]?.n === 6;
-  }, 'execution points in InfluxDB');
+  await eventually(
+    async () => {
+      const rows = await influx.query<{ n: number }>(
+        `SELECT count("n") AS n FROM executions WHERE status = 'succeeded'`,
+      );
+      return rows[0]?.n === 6;
+    },
+    30_000,
+    'execution points in InfluxDB',
+  );
   const tagged = await influx.query<{ stage_id: string; task_id: string; worker_id: string; duration_seconds: number }>(
     `SELECT stage_id, task_id, worker_id, project_id, duration_seconds, pending_seconds, cpu_seconds, peak_memory_mb
      FROM executions WHERE status = 'succeeded'`,

@@ -29,10 +29,6 @@ export interface SchedulerDeps {
 export interface Scheduler {
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Runs one pass over the given projects (all when omitted) and waits for it. */
-  runOnce(projectIds?: string[]): Promise<void>;
-  /** Key in Redis where the scheduler writes the time of its last pass (health). */
-  readonly seenKey: string;
   /** Time of the last completed pass, or undefined before the first. */
   lastPassAt(): Date | undefined;
 }
@@ -201,7 +197,6 @@ export function createScheduler(deps: SchedulerDeps, prefix: string): Scheduler 
   };
 
   return {
-    seenKey,
     lastPassAt: () => lastPass,
     async start() {
       stopped = false;
@@ -221,12 +216,6 @@ export function createScheduler(deps: SchedulerDeps, prefix: string): Scheduler 
       await running;
       await listener?.end().catch(() => undefined);
       listener = undefined;
-    },
-    async runOnce(projectIds) {
-      await running;
-      if (projectIds) projectIds.forEach((id) => dirty.add(id));
-      else allDirty = true;
-      await pass();
     },
   };
 }
